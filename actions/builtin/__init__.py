@@ -1,0 +1,1 @@
+"""tdxq.actions.builtin."""

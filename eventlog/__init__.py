@@ -1,0 +1,1 @@
+"""The append-only event log on Postgres: models, store, migrations, subscriptions."""
