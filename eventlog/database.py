@@ -53,7 +53,7 @@ def redact_dsn(dsn: str) -> str:
     except psycopg.ProgrammingError:
         return "<unparseable database URL>"
     if "password" in params:
-        params["password"] = "***"
+        params["password"] = "***"  # noqa: S105 - the mask itself
     return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
@@ -70,7 +70,7 @@ def embedded_dsn(data_dir: Path, announce: Callable[[str], None] | None = None) 
     server = _embedded_servers.get(data_dir)
     if server is None:
         try:
-            import pgserver
+            from pgserver import get_server  # type: ignore[attr-defined]
         except ImportError as exc:
             raise DatabaseNotConfigured(
                 "TDXQ_DATABASE_URL is not set and the embedded Postgres is not installed: "
@@ -78,7 +78,7 @@ def embedded_dsn(data_dir: Path, announce: Callable[[str], None] | None = None) 
                 "pip install 'tdxq[embedded]'"
             ) from exc
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = get_server(data_dir, cleanup_mode="stop")
         _embedded_servers[data_dir] = server
         (announce or _announce)(f"tdxq: using the embedded Postgres in {data_dir}")
     return str(server.get_uri())
@@ -103,9 +103,7 @@ def configure_connection(conn: psycopg.Connection[Any]) -> None:
 def connect(dsn: str, *, autocommit: bool = True, **kwargs: Any) -> psycopg.Connection[TupleRow]:
     """A connection configured for tdxq; errors never carry the password."""
     try:
-        conn = psycopg.connect(
-            dsn, autocommit=autocommit, options="-c timezone=UTC", **kwargs
-        )
+        conn = psycopg.connect(dsn, autocommit=autocommit, options="-c timezone=UTC", **kwargs)
     except psycopg.OperationalError as exc:
         raise psycopg.OperationalError(
             f"cannot connect to {redact_dsn(dsn)}: {_redact_message(str(exc), dsn)}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -78,6 +80,30 @@ def _row_to_event(row: tuple[Any, ...]) -> RecordedEvent:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events ``EventStore.query`` returns."""
+
+    stream: str | None = None
+    types: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    after_position: int = 0
+    newest: bool = False
+
+    def conditions(self) -> list[tuple[sql.Composable, Any]]:
+        out: list[tuple[sql.Composable, Any]] = [(sql.SQL("position > %s"), self.after_position)]
+        if self.stream:
+            out.append((sql.SQL("stream = %s"), self.stream))
+        if self.types:
+            out.append((sql.SQL("type = ANY(%s)"), list(self.types)))
+        if self.since:
+            out.append((sql.SQL("recorded_at >= %s"), self.since))
+        if self.until:
+            out.append((sql.SQL("recorded_at < %s"), self.until))
+        return out
+
+
 class EventStore:
     """Reads and appends events in one schema, over connections from ``connect``."""
 
@@ -146,9 +172,9 @@ class EventStore:
         result: dict[str, list[RecordedEvent]] = {name: [] for name in names}
         if not names:
             return result
-        query = sql.SQL(
-            "SELECT {} FROM {} WHERE stream = ANY(%s) ORDER BY stream, version"
-        ).format(sql.SQL(_COLUMNS), self._events)
+        query = sql.SQL("SELECT {} FROM {} WHERE stream = ANY(%s) ORDER BY stream, version").format(
+            sql.SQL(_COLUMNS), self._events
+        )
         with self._conn.cursor() as cur:
             for row in cur.execute(query, (names,)):
                 event = _row_to_event(row)
@@ -164,7 +190,7 @@ class EventStore:
         """Events after ``after_position`` in commit order (position order is commit order)."""
         if limit <= 0:
             raise ValueError(f"limit must be positive, got {limit}")
-        where = sql.SQL("position > %s")
+        where: sql.Composable = sql.SQL("position > %s")
         params: list[Any] = [after_position]
         if types:
             where = sql.SQL("{} AND type = ANY(%s)").format(where)
@@ -177,9 +203,7 @@ class EventStore:
             rows = cur.execute(query, params).fetchall()
         return [_row_to_event(r) for r in rows]
 
-    def iter_all(
-        self, after_position: int = 0, batch_size: int = 1000
-    ) -> Iterator[RecordedEvent]:
+    def iter_all(self, after_position: int = 0, batch_size: int = 1000) -> Iterator[RecordedEvent]:
         """Every event after ``after_position``, fetched in batches."""
         position = after_position
         while True:
@@ -188,6 +212,26 @@ class EventStore:
             if len(batch) < batch_size:
                 return
             position = batch[-1].position
+
+    def query(self, where: EventFilter, limit: int = 100) -> list[RecordedEvent]:
+        """Events matching ``where``, oldest first; ``newest`` keeps the last ``limit`` of them."""
+        if limit <= 0:
+            raise ValueError(f"limit must be positive, got {limit}")
+        clauses: list[sql.Composable] = []
+        params: list[Any] = []
+        for clause, value in where.conditions():
+            clauses.append(clause)
+            params.append(value)
+        condition = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
+        order = sql.SQL("DESC" if where.newest else "ASC")
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY position {} LIMIT %s").format(
+            sql.SQL(_COLUMNS), self._events, condition, order
+        )
+        params.append(limit)
+        with self._conn.cursor() as cur:
+            rows = cur.execute(query, params).fetchall()
+        events = [_row_to_event(r) for r in rows]
+        return sorted(events, key=lambda e: e.position)
 
     def head_position(self) -> int:
         query = sql.SQL("SELECT coalesce(max(position), 0) FROM {}").format(self._events)

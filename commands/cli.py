@@ -1,0 +1,47 @@
+"""The `tdxq` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from .doctor_cmd import doctor
+from .events_cmd import events_app
+from .migrate_cmd import migrate
+from .sandbox import sandbox_app
+
+app = typer.Typer(
+    name="tdxq",
+    help="tdxq — an event-sourced TeamDynamix ticket queue daemon on PostgreSQL.\n\n"
+    "Database: TDXQ_DATABASE_URL (else an embedded Postgres in your data directory); "
+    "schema: TDXQ_SCHEMA (default tdxq). A .env file in the working directory is honoured.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    log_level: str = typer.Option(
+        "WARNING",
+        "--log-level",
+        envvar="TDXQ_LOG_LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR.",
+    ),
+) -> None:
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+app.command()(migrate)
+app.command()(doctor)
+app.add_typer(events_app, name="events")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    app()
