@@ -1,1 +1,80 @@
-"""tdxq.tdx."""
+"""tdxq.tdx: the TeamDynamix Web API client (and, in ``sandbox/``, a local TDX stand-in)."""
+
+from .client import TdxClient
+from .credentials import AdminKey, Credentials, StaticToken, UserPassword
+from .errors import (
+    AmbiguousWrite,
+    AuthError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TdxConfigError,
+    TdxError,
+    TransportError,
+    UnexpectedResponse,
+)
+from .models import (
+    Asset,
+    AssetSearch,
+    CmdbRelationship,
+    ConfigurationItem,
+    ConfigurationItemSearch,
+    CustomAttribute,
+    CustomAttributeFilter,
+    DisplayedColumn,
+    FeedItem,
+    PatchOperation,
+    Person,
+    PersonSearch,
+    Report,
+    Ticket,
+    TicketFeedEntry,
+    TicketSearch,
+    TicketStatus,
+)
+from .options import ClientOptions
+from .ratelimit import InMemoryRateBudget, RateBudget, RateWindow
+from .settings import TdxSettings
+
+__all__ = [
+    "AdminKey",
+    "AmbiguousWrite",
+    "Asset",
+    "AssetSearch",
+    "AuthError",
+    "BadRequest",
+    "ClientOptions",
+    "CmdbRelationship",
+    "ConfigurationItem",
+    "ConfigurationItemSearch",
+    "Credentials",
+    "CustomAttribute",
+    "CustomAttributeFilter",
+    "DisplayedColumn",
+    "FeedItem",
+    "Forbidden",
+    "InMemoryRateBudget",
+    "NotFound",
+    "PatchOperation",
+    "Person",
+    "PersonSearch",
+    "RateBudget",
+    "RateLimited",
+    "RateWindow",
+    "Report",
+    "ServerError",
+    "StaticToken",
+    "TdxClient",
+    "TdxConfigError",
+    "TdxError",
+    "TdxSettings",
+    "Ticket",
+    "TicketFeedEntry",
+    "TicketSearch",
+    "TicketStatus",
+    "TransportError",
+    "UnexpectedResponse",
+    "UserPassword",
+]
