@@ -12,11 +12,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
 from tdxq.eventlog.events import Effect
+
+if TYPE_CHECKING:
+    from .context import TenantSettings
+    from .lookups import Lookups
+    from .reads import TicketReads
 
 
 class ActionError(Exception):
@@ -26,6 +31,17 @@ class ActionError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.effects = list(effects)
+
+
+class ActionInDoubt(ActionError):
+    """A write was sent but its outcome is unknown (timeout, dropped connection, 5xx on a write).
+
+    Retryable, but the processor must treat the action as in doubt: run ``reconcile`` (look in
+    TDX for the effect) before any new attempt, so a comment that did land is never posted twice.
+    """
+
+    def __init__(self, message: str, *, effects: Sequence[Effect] = ()) -> None:
+        super().__init__(message, retryable=True, effects=effects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +100,28 @@ class ActionContext(Protocol):
 
     @property
     def instance_key(self) -> str:
-        """A string unique to this (ticket, action id, attempt series); embed it to find the effect."""
+        """Unique to this (ticket, action id, attempt series); embed it to find the effect later."""
         ...
 
     @property
     def pending_summaries(self) -> Sequence[PriorSummary]:
         """Summaries of completed actions that no summary comment has carried yet."""
+        ...
+
+    @property
+    def tenant(self) -> TenantSettings: ...
+
+    @property
+    def reads(self) -> TicketReads:
+        """The ticket pass's shared TDX read cache (its ``client`` makes the writes)."""
+        ...
+
+    @property
+    def lookups(self) -> Lookups: ...
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        """Facts earlier actions of this pass learned, keyed by action type."""
         ...
 
 
