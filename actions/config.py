@@ -135,7 +135,9 @@ class ActionEntry(_Section):
 class PipelineEntry(_Section):
     """``[pipelines.NAME]``: the ordered actions."""
 
-    actions: list[ActionEntry] = Field(min_length=1)
+    # Tables here; each is checked on its own (ActionEntry, then its type's Options), so one
+    # bad action does not hide the problems of the others.
+    actions: list[dict[str, Any]] = Field(min_length=1)
     description: str = ""
 
 
@@ -426,7 +428,7 @@ def _pipelines(
                 problems.append(
                     Problem(
                         f"lookups.{lookup}",
-                        f"a [lookups.{lookup}] section ({entry.type} at {where} needs it)",
+                        f"a [lookups.{lookup}] section ({action.TYPE} at {where} needs it)",
                         "none",
                     )
                 )
@@ -435,16 +437,32 @@ def _pipelines(
     return pipelines, problems
 
 
-def _build_action(entry: ActionEntry, where: str) -> tuple[ActionBase[Any] | None, list[Problem]]:
+def _build_action(
+    raw: Mapping[str, Any], where: str
+) -> tuple[ActionBase[Any] | None, list[Problem]]:
+    problems: list[Problem] = []
+    entry: ActionEntry | None = None
     try:
-        cls = action_class(entry.type)
-    except UnknownActionType as exc:
-        return None, [Problem(f"{where}.type", f"one of {', '.join(exc.known)}", show(entry.type))]
-    try:
-        options = _strict_typed(TypeAdapter(cls.Options), entry.options)
+        entry = _strict_typed(TypeAdapter(ActionEntry), raw)
     except ValidationError as exc:
-        return None, problems_from_validation(exc, cls.Options, prefix=f"{where}.options")
-    return cls(options, entry.version), []
+        problems += problems_from_validation(exc, ActionEntry, prefix=where)
+    type_name, options = raw.get("type"), raw.get("options", {})
+    if not isinstance(type_name, str) or not type_name:
+        return None, problems
+    try:
+        cls = action_class(type_name)
+    except UnknownActionType as exc:
+        known = ", ".join(exc.known)
+        return None, [*problems, Problem(f"{where}.type", f"one of {known}", show(type_name))]
+    validated = None
+    if isinstance(options, Mapping):
+        try:
+            validated = _strict_typed(TypeAdapter(cls.Options), options)
+        except ValidationError as exc:
+            problems += problems_from_validation(exc, cls.Options, prefix=f"{where}.options")
+    if problems or entry is None or validated is None:
+        return None, problems
+    return cls(validated, entry.version), []
 
 
 def _strict_typed(adapter: TypeAdapter[T], value: Any) -> T:
