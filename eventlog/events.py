@@ -96,6 +96,9 @@ class ActionStarted(DomainEvent):
     lease_expires_at: Timestamp
     worker: str
     run_id: UUID | None = None
+    # Only for a summary_comment instance: the completed actions whose summaries this attempt
+    # carries, so that a retry of the same instance posts the same set (see actions/summaries.py).
+    carried_action_ids: list[str] | None = None
 
 
 @register
@@ -106,6 +109,11 @@ class ActionLeaseRenewed(DomainEvent):
     attempt: int = Field(ge=1)
     lease_expires_at: Timestamp
     worker: str
+
+
+# The key in a summary_comment instance's ``ActionCompleted.details``: the sorted ids of the
+# completed actions whose summaries it posted. The fold reads it to know what is carried.
+CARRIED_ACTION_IDS_KEY = "carried_action_ids"
 
 
 @register
