@@ -338,7 +338,7 @@ def _validate_sections(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pro
             else:
                 sections[name] = field.get_default(call_default_factory=True)
             continue
-        annotation = field.annotation
+        annotation: Any = field.annotation
         try:
             sections[name] = _strict_typed(TypeAdapter(annotation), raw[name])
         except ValidationError as exc:
