@@ -38,7 +38,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import orjson
 from pydantic import (
@@ -339,11 +339,31 @@ def _validate_sections(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pro
                 sections[name] = field.get_default(call_default_factory=True)
             continue
         annotation: Any = field.annotation
-        try:
-            sections[name] = _strict_typed(TypeAdapter(annotation), raw[name])
-        except ValidationError as exc:
-            problems += problems_from_validation(exc, annotation, prefix=name)
+        value, section_problems = _validate_section(annotation, raw[name], name)
+        problems += section_problems
+        if not section_problems:
+            sections[name] = value
+        elif value is not None:
+            sections[name] = value  # the entries that were valid, for the cross-checks
     return sections, problems
+
+
+def _validate_section(annotation: Any, raw: Any, name: str) -> tuple[Any, list[Problem]]:
+    """A table of named entries ([reports], [pipelines]) is checked entry by entry."""
+    if get_origin(annotation) is dict and isinstance(raw, Mapping):
+        entry_type = get_args(annotation)[1]
+        valid: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key, entry in raw.items():
+            value, entry_problems = _validate_section(entry_type, entry, f"{name}.{_key(key)}")
+            problems += entry_problems
+            if not entry_problems:
+                valid[key] = value
+        return valid, problems
+    try:
+        return _strict_typed(TypeAdapter(annotation), raw), []
+    except ValidationError as exc:
+        return None, problems_from_validation(exc, annotation, prefix=name)
 
 
 def _parse_document(text: str, source: Path) -> dict[str, Any]:

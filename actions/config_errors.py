@@ -159,6 +159,8 @@ def _describe(
             hint = f" (did you mean {close[0]!r}?)"
         allowed = f"one of the keys {', '.join(known)}" if known else "no keys here"
         return f"{allowed}{hint}", f"unknown key {name!r}"
+    if kind == "union_tag_invalid":
+        found = f"{_discriminator(ctx)} = {show(ctx.get('tag'))}"
     expected = _EXPECTED.get(kind)
     if expected is None:
         expected = _expected_with_context(kind, ctx, error["msg"])
@@ -183,7 +185,6 @@ _EXPECTED: Mapping[str, str] = {
     "model_type": "a table",
     "model_attributes_type": "a table",
     "union_tag_not_found": "a 'kind' key",
-    "string_pattern_mismatch": "text of the allowed form",
 }
 
 
@@ -209,10 +210,14 @@ def _expected_with_context(kind: str, ctx: Mapping[str, Any], message: str) -> s
     if kind == "string_pattern_mismatch":
         return f"text matching {ctx.get('pattern')}"
     if kind == "union_tag_invalid":
-        return f"{ctx.get('discriminator', 'kind')} one of {ctx.get('expected_tags')}"
+        return f"{_discriminator(ctx)} one of {ctx.get('expected_tags')}"
     if kind in ("value_error", "assertion_error"):
         return message.split(", ", 1)[1] if ", " in message else message
     return message[:1].lower() + message[1:]
+
+
+def _discriminator(ctx: Mapping[str, Any]) -> str:
+    return str(ctx.get("discriminator", "kind")).strip("'")
 
 
 def show(value: Any) -> str:

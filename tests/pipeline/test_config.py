@@ -264,3 +264,29 @@ def test_retry_backoff_doubles_up_to_the_cap() -> None:
     assert [policy.delay_after(n) for n in (1, 2, 3, 4, 200)] == [30, 60, 100, 100, 100]
     with pytest.raises(ValueError, match="max_delay_s"):
         RetryPolicy(base_delay_s=10, max_delay_s=5)
+
+
+def test_one_bad_entry_does_not_hide_the_problems_of_the_others(
+    write_config: WriteConfig,
+) -> None:
+    text = TDX_SECTION + (
+        '[reports.1]\npipeline = "p"\n\n'
+        '[[pipelines.p.actions]]\ntype = "comment"\noptions = "hello"\n\n'
+        '[[pipelines.p.actions]]\ntype = "summary_comment"\nversion = "v 2"\n'
+        "options = { separator = 3 }\n\n"
+        "[pipelines.q]\nactions = []\n\n"
+        '[lookups.labs_by_member]\nkind = "sqll"\n'
+    )
+    error = problems_of(text, write_config)
+
+    found = {problem.key: problem for problem in error.problems}
+    assert set(found) == {
+        "pipelines.p.actions[0].options",
+        "pipelines.p.actions[1].version",
+        "pipelines.p.actions[1].options.separator",
+        "pipelines.q.actions",
+        "lookups.labs_by_member",
+    }
+    assert found["pipelines.p.actions[0].options"].expected == "a table"
+    assert found["lookups.labs_by_member"].found == 'kind = "sqll"'
+    assert found["lookups.labs_by_member"].expected == "kind one of 'tdx', 'sql'"
