@@ -219,3 +219,25 @@ def test_an_unconfigured_lookup_says_so(tenant: Tenant) -> None:
             env.context(1).lookups.labs_by_member("someone")
     finally:
         env.client.close()
+
+
+def test_a_dsn_password_from_the_environment_never_reaches_messages_or_reprs(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "pw-secret-77"
+    monkeypatch.setenv("WAREHOUSE_URL", f"postgresql://tdxq:{secret}@127.0.0.1:1/warehouse")
+    lookup = SqlLookup(kind="sql", dsn_env="WAREHOUSE_URL", query="select 1 where %(uid)s = ''")
+    env = make_env(tenant, LookupsConfig(labs_by_member=lookup))
+    try:
+        with pytest.raises(LookupFailed) as caught:
+            env.context(1).lookups.labs_by_member("someone")
+    finally:
+        env.client.close()
+    assert "127.0.0.1" in str(caught.value)
+    assert secret not in str(caught.value)
+    assert secret not in repr(env.lookups.config)
+
+
+def test_a_file_dsn_is_kept_secret_in_reprs() -> None:
+    lookup = SqlLookup(kind="sql", dsn="host=db.example.edu dbname=wh", query="select %(uid)s")
+    assert "db.example.edu" not in repr(lookup)
