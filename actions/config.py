@@ -37,6 +37,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -63,6 +64,7 @@ from .config_errors import (
 from .context import TenantSettings
 from .lookups import LookupsConfig
 from .registry import UnknownActionType, action_class
+from .retry_policy import RetryPolicy
 
 DEFAULT_CONFIG = Path("tdxq.toml")
 CONFIG_ENV = "TDXQ_CONFIG"
@@ -79,7 +81,7 @@ __all__ = [
     "PipelineEntry",
     "Problem",
     "ReportEntry",
-    "RetryPolicy",
+    "RetrySection",
     "TdxSection",
     "config_path",
     "load_config",
@@ -141,26 +143,29 @@ class PipelineEntry(_Section):
     description: str = ""
 
 
-class RetryPolicy(_Section):
+class RetrySection(_Section):
     """``[retry]``: attempts per action and the exponential backoff between them."""
 
     max_attempts: int = Field(default=5, ge=1, le=100)
-    base_delay_s: float = Field(default=60.0, ge=0)
-    max_delay_s: float = Field(default=3600.0, ge=0)
+    base_delay_s: float = Field(default=60.0, gt=0)
+    max_delay_s: float = Field(default=3600.0, gt=0)
+    jitter: float = Field(default=0.25, ge=0, le=1, description="shorten delays by up to this")
 
     @model_validator(mode="after")
-    def _ordered(self) -> RetryPolicy:
+    def _ordered(self) -> RetrySection:
         if self.max_delay_s < self.base_delay_s:
             raise ValueError(
                 f"max_delay_s ({self.max_delay_s:g}) at least base_delay_s ({self.base_delay_s:g})"
             )
         return self
 
-    def delay_after(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        exponent = max(attempt - 1, 0)
-        # Capping the exponent keeps 2**n finite for absurd attempt numbers.
-        return float(min(self.base_delay_s * 2 ** min(exponent, 62), self.max_delay_s))
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay=timedelta(seconds=self.base_delay_s),
+            max_delay=timedelta(seconds=self.max_delay_s),
+            jitter=self.jitter,
+        )
 
 
 class ConfigFile(_Section):
@@ -169,7 +174,7 @@ class ConfigFile(_Section):
     tdx: TdxSection
     reports: dict[str, ReportEntry] = Field(default_factory=dict)
     pipelines: dict[str, PipelineEntry] = Field(default_factory=dict)
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    retry: RetrySection = Field(default_factory=RetrySection)
     lookups: LookupsConfig = Field(default_factory=LookupsConfig)
 
 
@@ -204,7 +209,8 @@ class Config:
 
     @property
     def retry(self) -> RetryPolicy:
-        return self.file.retry
+        """The processor's retry policy, from ``[retry]``."""
+        return self.file.retry.policy()
 
     @property
     def lookups(self) -> LookupsConfig:
@@ -237,7 +243,7 @@ class Config:
             "pipelines": {
                 name: [a.action_id for a in actions] for name, actions in self.pipelines.items()
             },
-            "retry": self.retry.model_dump(mode="json"),
+            "retry": self.file.retry.model_dump(mode="json"),
             "lookups": self.lookups.model_dump(mode="json"),
         }
         raw = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)

@@ -21,6 +21,7 @@ config_app = typer.Typer(help="Check the tdxq configuration file.", no_args_is_h
 def _group() -> None:
     """The tdxq configuration file (TOML or JSON): reports, pipelines, retry, lookups."""
 
+
 CONFIG_OPTION_HELP = f"Configuration file (TOML or JSON). Default: ${CONFIG_ENV}, else ./tdxq.toml."
 
 
@@ -73,7 +74,7 @@ def config_summary(config: Config) -> dict[str, Any]:
             name: [_action_row(index, action) for index, action in enumerate(actions)]
             for name, actions in config.pipelines.items()
         },
-        "retry": config.retry.model_dump(mode="json"),
+        "retry": config.file.retry.model_dump(mode="json"),
         "lookups": {name: _lookup_kind(config, name) for name in LOOKUP_NAMES},
     }
 
@@ -132,11 +133,11 @@ def _print_tables(config: Config, console: Console) -> None:
             table.add_row(str(index), action.TYPE, action.action_id, _legacy_id(action) or "—")
         console.print(table)
     lookups = ", ".join(f"{name}: {_lookup_kind(config, name)}" for name in LOOKUP_NAMES)
-    retry = config.retry
+    retry = config.file.retry
     console.print(f"Lookups: {lookups}")
     console.print(
         f"Retry: {retry.max_attempts} attempts, backoff {retry.base_delay_s:g} s "
-        f"doubling up to {retry.max_delay_s:g} s"
+        f"doubling up to {retry.max_delay_s:g} s, jitter {retry.jitter:g}"
     )
 
 

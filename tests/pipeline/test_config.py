@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tdxq.actions.config import ConfigError, RetryPolicy, config_path, load_config, parse_config
+from tdxq.actions.config import ConfigError, config_path, load_config, parse_config
 from tdxq.actions.lookups import SqlLookup, TdxAssetSearchLookup
 
 from .conftest import COMMENT_PIPELINE, TDX_SECTION
@@ -259,11 +260,18 @@ def test_unknown_report_is_a_config_error(write_config: WriteConfig) -> None:
         config.pipeline_for(99)
 
 
-def test_retry_backoff_doubles_up_to_the_cap() -> None:
-    policy = RetryPolicy(max_attempts=5, base_delay_s=30, max_delay_s=100)
-    assert [policy.delay_after(n) for n in (1, 2, 3, 4, 200)] == [30, 60, 100, 100, 100]
-    with pytest.raises(ValueError, match="max_delay_s"):
-        RetryPolicy(base_delay_s=10, max_delay_s=5)
+def test_retry_section_becomes_the_processors_retry_policy(write_config: WriteConfig) -> None:
+    text = TDX_SECTION + COMMENT_PIPELINE + "\n[retry]\nmax_attempts = 3\nbase_delay_s = 30\n"
+    policy = load_config(write_config(text), environ=NO_ENV).retry
+    assert policy.max_attempts == 3
+    assert policy.base_delay == timedelta(seconds=30)
+    assert policy.max_delay == timedelta(hours=1)
+
+    error = problems_of(
+        TDX_SECTION + "\n[retry]\nbase_delay_s = 10\nmax_delay_s = 5\n", write_config
+    )
+    assert keys(error) == ["retry"]
+    assert "max_delay_s (5) at least base_delay_s (10)" in error.problems[0].expected
 
 
 def test_one_bad_entry_does_not_hide_the_problems_of_the_others(
