@@ -127,10 +127,10 @@ class Decision:
     def has_due(self) -> bool:
         return bool(self.due)
 
-    def verdict(self, step_action_id: str) -> Verdict | None:
-        """The verdict on a pipeline step (by its configured action id)."""
+    def verdict(self, action_id: str) -> Verdict | None:
+        """The verdict on a pipeline step, by its configured action id or its instance id."""
         items: tuple[Verdict, ...] = (*self.due, *self.not_due)
         for item in items:
-            if item.step.action_id == step_action_id:
+            if action_id in (item.step.action_id, item.instance_id):
                 return item
         return None

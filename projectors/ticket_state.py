@@ -14,7 +14,7 @@ versions and events of another stream are always errors: the state would be unre
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from tdxq.eventlog.events import (
     ticket_stream,
 )
 
-from .action_state import ActionState, ActionStatus, RetryRecord
+from .action_state import ActionState, ActionStatus, RetryRecord, evolve
 from .transitions import EventPlace, IllegalTransition, request_retry, transition
 
 _ACTION_EVENTS = (ActionStarted, ActionLeaseRenewed, ActionCompleted, ActionFailed, ActionSkipped)
@@ -51,7 +51,7 @@ class Anomaly:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: see ``evolve``
 class TicketState:
     ticket_id: int
     version: int = 0  # the stream version: the expected version of the next append
@@ -72,7 +72,8 @@ class TicketState:
 
     def action(self, action_id: str) -> ActionState:
         """The action's state; an action never seen on this ticket is ``none``."""
-        return self.actions.get(action_id) or ActionState(action_id=action_id)
+        found = self.actions.get(action_id)
+        return found if found is not None else evolve(_NEW_ACTION, action_id=action_id)
 
     def is_on_report(self, report_id: int | None = None) -> bool:
         """On the given report, or on any report when ``report_id`` is None."""
@@ -82,6 +83,9 @@ class TicketState:
 
     def anomalous_action_ids(self) -> frozenset[str]:
         return frozenset(a.action_id for a in self.anomalies if a.action_id is not None)
+
+
+_NEW_ACTION = ActionState(action_id="")  # copied by ``evolve``: cheaper than the constructor
 
 
 def initial_state(ticket_id: int) -> TicketState:
@@ -129,52 +133,45 @@ def apply(
         domain = event
         place = EventPlace(state.ticket_id, version, None, None, state.fingerprint)
         seen_at = None
-    moved = replace(state, version=version, last_position=position or state.last_position)
     try:
-        return _apply_domain(moved, domain, place, seen_at)
+        changes = _changes(state, domain, place, seen_at)
     except IllegalTransition as exc:
         return _reject(state, domain.TYPE, exc.action_id, str(exc), version, position, strict, exc)
     except FoldError as exc:
         return _reject(state, domain.TYPE, None, str(exc), version, position, strict, exc)
+    # One copy per event: the fold runs over every event of every ticket on each pass.
+    return evolve(state, version=version, last_position=position or state.last_position, **changes)
 
 
-def _apply_domain(
+def _changes(
     state: TicketState, event: DomainEvent, at: EventPlace, seen_at: datetime | None
-) -> TicketState:
+) -> dict[str, Any]:
+    """The fields of the ticket's state that ``event`` changes."""
     if isinstance(event, TicketSeen):
         _check_ticket(state, event.ticket_id, event.TYPE)
-        return replace(
-            state,
-            row=dict(event.row),
-            fingerprint=event.fingerprint,
-            last_seen_version=at.version,
-            last_seen_at=seen_at,
-            on_reports=state.on_reports | {event.report_id},
-            left_reports=state.left_reports - {event.report_id},
-        )
+        return {
+            "row": dict(event.row),
+            "fingerprint": event.fingerprint,
+            "last_seen_version": at.version,
+            "last_seen_at": seen_at,
+            "on_reports": state.on_reports | {event.report_id},
+            "left_reports": state.left_reports - {event.report_id},
+        }
     if isinstance(event, TicketLeftReport):
         _check_ticket(state, event.ticket_id, event.TYPE)
-        return replace(
-            state,
-            on_reports=state.on_reports - {event.report_id},
-            left_reports=state.left_reports | {event.report_id},
-        )
+        return {
+            "on_reports": state.on_reports - {event.report_id},
+            "left_reports": state.left_reports | {event.report_id},
+        }
     if isinstance(event, _ACTION_EVENTS):
         updated = transition(state.action(event.action_id), event, at)
-        return replace(state, actions={**state.actions, event.action_id: updated})
+        return {"actions": {**state.actions, event.action_id: updated}}
     if isinstance(event, RetryRequested):
         return _retry(state, event, at)
     raise FoldError(f"{event.TYPE} does not belong in a ticket stream")
 
 
-def _retry(state: TicketState, event: RetryRequested, at: EventPlace) -> TicketState:
-    record = RetryRecord(
-        version=at.version,
-        action_id=event.action_id,
-        requested_by=event.requested_by,
-        reason=event.reason,
-        honoured=False,
-    )
+def _retry(state: TicketState, event: RetryRequested, at: EventPlace) -> dict[str, Any]:
     if event.action_id is not None:
         targets = [event.action_id]
     else:
@@ -182,12 +179,14 @@ def _retry(state: TicketState, event: RetryRequested, at: EventPlace) -> TicketS
     actions = dict(state.actions)
     for action_id in targets:
         actions[action_id] = request_retry(state.action(action_id), event, at)
-    honoured = any(actions[a].retry_requests[-1].honoured for a in targets)
-    return replace(
-        state,
-        actions=actions,
-        retry_requests=(*state.retry_requests, replace(record, honoured=honoured)),
+    record = RetryRecord(
+        version=at.version,
+        action_id=event.action_id,
+        requested_by=event.requested_by,
+        reason=event.reason,
+        honoured=any(actions[a].retry_requests[-1].honoured for a in targets),
     )
+    return {"actions": actions, "retry_requests": (*state.retry_requests, record)}
 
 
 def _check_ticket(state: TicketState, ticket_id: int, event_type: str) -> None:
@@ -207,7 +206,7 @@ def _reject(
 ) -> TicketState:
     if strict:
         raise exc
-    return replace(
+    return evolve(
         state,
         version=version,
         last_position=position or state.last_position,

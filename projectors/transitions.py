@@ -22,7 +22,7 @@ which a worker makes only after deciding that the lease had expired. The log is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 from uuid import UUID
 
 from tdxq.eventlog.events import (
@@ -35,7 +35,7 @@ from tdxq.eventlog.events import (
     RetryRequested,
 )
 
-from .action_state import ActionState, ActionStatus, RetryRecord, skip_is_stale
+from .action_state import ActionState, ActionStatus, RetryRecord, evolve, skip_is_stale
 
 ActionEvent = ActionStarted | ActionLeaseRenewed | ActionCompleted | ActionFailed | ActionSkipped
 
@@ -63,8 +63,7 @@ class IllegalTransition(Exception):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class EventPlace:
+class EventPlace(NamedTuple):
     """Where an event sits, and what the fold knows of the ticket when applying it."""
 
     ticket_id: int
@@ -88,7 +87,7 @@ def transition(action: ActionState, event: ActionEvent, at: EventPlace) -> Actio
             event_type=event.TYPE,
             reason=problem,
         )
-    return replace(_apply(action, event, at), last_version=at.version)
+    return _apply(action, event, at)
 
 
 def _problem(action: ActionState, event: ActionEvent, at: EventPlace) -> str | None:
@@ -138,8 +137,9 @@ def _apply(action: ActionState, event: ActionEvent, at: EventPlace) -> ActionSta
         carried = action.carried_action_ids
         if event.carried_action_ids is not None:
             carried = tuple(event.carried_action_ids)
-        return replace(
+        return evolve(
             action,
+            last_version=at.version,
             action_type=event.action_type,
             status=_S.RUNNING,
             attempts=event.attempt,
@@ -150,14 +150,20 @@ def _apply(action: ActionState, event: ActionEvent, at: EventPlace) -> ActionSta
             carried_action_ids=carried,
         )
     if isinstance(event, ActionLeaseRenewed):
-        return replace(action, lease_expires_at=event.lease_expires_at, worker=event.worker)
+        return evolve(
+            action,
+            last_version=at.version,
+            lease_expires_at=event.lease_expires_at,
+            worker=event.worker,
+        )
     if isinstance(event, ActionCompleted):
         carried = action.carried_action_ids
         listed = event.details.get(CARRIED_ACTION_IDS_KEY)
         if isinstance(listed, list):
             carried = tuple(str(item) for item in listed)
-        return replace(
+        return evolve(
             action,
+            last_version=at.version,
             action_type=event.action_type,
             status=_S.DONE,
             attempts=max(action.attempts, event.attempt),
@@ -176,8 +182,9 @@ def _apply(action: ActionState, event: ActionEvent, at: EventPlace) -> ActionSta
         )
     if isinstance(event, ActionFailed):
         waits = event.next_attempt_at is not None and event.retryable and not event.needs_review
-        return replace(
+        return evolve(
             action,
+            last_version=at.version,
             action_type=event.action_type,
             status=_S.WAITING if waits else _S.FAILED,
             lease_expires_at=None,
@@ -188,8 +195,9 @@ def _apply(action: ActionState, event: ActionEvent, at: EventPlace) -> ActionSta
             needs_review=event.needs_review,
             effects=action.effects + tuple(event.effects),
         )
-    return replace(
+    return evolve(
         action,
+        last_version=at.version,
         action_type=event.action_type,
         status=_S.SKIPPED,
         lease_expires_at=None,
@@ -211,8 +219,8 @@ def request_retry(action: ActionState, event: RetryRequested, at: EventPlace) ->
         honoured=honoured,
     )
     if not honoured:
-        return replace(action, retry_requests=(*action.retry_requests, record))
-    return replace(
+        return evolve(action, retry_requests=(*action.retry_requests, record))
+    return evolve(
         action,
         status=_S.NONE,
         series_base=action.attempts,

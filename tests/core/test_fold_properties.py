@@ -187,6 +187,9 @@ def test_attempts_only_grow(history: History) -> None:
             assert state.action(action_id).attempts >= attempts
         if isinstance(event, ActionStarted):
             assert state.action(event.action_id).attempts == event.attempt
+        touched = getattr(event, "action_id", None)
+        if touched is not None and not isinstance(event, RetryRequested):
+            assert state.action(touched).last_version == state.version
 
 
 @PROPERTY

@@ -86,6 +86,8 @@ def test_once_settled_it_is_due_carrying_every_new_summary_in_pipeline_order() -
     assert [s.summary for s in v.summaries] == ["Linked LAB-PC-1", "Linked lab Smith"]
     assert v.carried_action_ids == sorted(SUMMARIES)
     assert v.attempt == 1
+    by_instance = decide(settled_ticket(), PIPELINE, NOW, POLICY).verdict(v.instance_id)
+    assert by_instance == v
 
 
 def test_nothing_to_say_means_nothing_due() -> None:
