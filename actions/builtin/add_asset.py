@@ -55,7 +55,7 @@ Phase = Literal[1, 2, 3]
 _SOURCES: dict[int, str] = {
     1: "the ticket's title or description",
     2: "the ticket's conversation",
-    3: "the requestor's only active computer",
+    3: "the requestor's assets",
 }
 
 
@@ -202,8 +202,12 @@ class AddAsset(ActionBase[AddAssetOptions]):
 
     # -- planning (reads only) --
 
-    def plan(self, ctx: ActionContext) -> AssetPlan:
-        """Decide what to link. Raises TdxError / LookupFailed from reads and lookups."""
+    def plan(self, ctx: ActionContext, *, reconciling: bool = False) -> AssetPlan:
+        """Decide what to link. Raises TdxError / LookupFailed from reads and lookups.
+
+        ``reconciling``: the requestor fallback is considered even though the ticket has an
+        asset now — that asset may be the one an interrupted attempt linked.
+        """
         opts = self.options
         ticket = ctx.reads.ticket()
         items = ctx.reads.ticket_assets()
@@ -230,8 +234,10 @@ class AddAsset(ActionBase[AddAssetOptions]):
             return self._decide(plan, 2, matches, items, linked)
         plan.identifiers = phase1 + phase2
         if plan.identifiers:
-            plan.notes.append(f"no active computer matches {', '.join(plan.identifiers)} exactly")
-        return self._requestor_fallback(ctx, ticket, plan, items, linked)
+            plan.notes.append(
+                f"no active computer matches {', '.join(plan.identifiers)} from the ticket exactly"
+            )
+        return self._requestor_fallback(ctx, ticket, plan, items, linked, reconciling)
 
     def _verified(
         self,
@@ -286,13 +292,10 @@ class AddAsset(ActionBase[AddAssetOptions]):
         plan: AssetPlan,
         items: Sequence[ConfigurationItem],
         linked: set[int],
+        reconciling: bool,
     ) -> AssetPlan:
-        found = (
-            f"no computer name or serial number in the ticket ({plan.notes[0]})"
-            if plan.notes
-            else "no computer name or serial number in the ticket"
-        )
-        if linked and self.options.skip_if_requestor_asset_exists:
+        found = plan.notes[0] if plan.notes else "no computer name or serial number in the ticket"
+        if linked and self.options.skip_if_requestor_asset_exists and not reconciling:
             plan.skip_reason = f"{found}, and it already has an asset linked"
             return plan
         uid = ticket.requestor_uid
@@ -348,7 +351,7 @@ class AddAsset(ActionBase[AddAssetOptions]):
         action would choose are on the ticket → FOUND; something left → NOT_FOUND (run again,
         linking only what is missing)."""
         try:
-            plan = self.plan(ctx)
+            plan = self.plan(ctx, reconciling=True)
         except (TdxError, LookupFailed) as exc:
             return Reconciliation(ReconcileVerdict.UNKNOWN, note=f"cannot read TDX: {exc}")
         if plan.to_link or not plan.already_linked:
@@ -427,13 +430,23 @@ def _label(asset: Asset) -> str:
 def _why(match: AssetMatch) -> str:
     if match.field == "owner":
         return "the requestor's only computer"
-    return f"{match.field} {match.identifier}"
+    if match.field == "name":
+        return "by name"  # the label is the name: no need to repeat it
+    return f"by {match.field} {match.identifier}"
+
+
+def _closing(plan: AssetPlan) -> str:
+    if plan.phase == 3:
+        return "the ticket names no computer, and this is the requestor's only active computer."
+    return f"named in {plan.source}."
 
 
 def summary_html(plan: AssetPlan) -> Html:
     """One escaped paragraph: which assets were linked, how each was found, and where."""
     items = [
-        join([Html("<strong>"), _label(m.asset), Html("</strong> ("), _why(m), ")"])
+        join([Html("<strong>"), _label(m.asset), Html("</strong>")])
+        if m.field == "owner"
+        else join([Html("<strong>"), _label(m.asset), Html("</strong> ("), _why(m), ")"])
         for m in plan.to_link
     ]
     count = len(plan.to_link)
@@ -442,7 +455,7 @@ def summary_html(plan: AssetPlan) -> Html:
             Html("<p>"),
             f"Linked {count} asset{'s' if count != 1 else ''}: ",
             join(items, ", "),
-            f" — found in {plan.source}.",
+            f" — {_closing(plan)}",
             Html("</p>"),
         ]
     )
@@ -450,6 +463,9 @@ def summary_html(plan: AssetPlan) -> Html:
 
 def summary_text(plan: AssetPlan) -> str:
     """The plain-text form of ``summary_html``."""
-    items = ", ".join(f"{_label(m.asset)} ({_why(m)})" for m in plan.to_link)
+    items = ", ".join(
+        _label(m.asset) if m.field == "owner" else f"{_label(m.asset)} ({_why(m)})"
+        for m in plan.to_link
+    )
     count = len(plan.to_link)
-    return f"Linked {count} asset{'s' if count != 1 else ''}: {items} — found in {plan.source}."
+    return f"Linked {count} asset{'s' if count != 1 else ''}: {items} — {_closing(plan)}"

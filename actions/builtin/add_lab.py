@@ -34,7 +34,7 @@ from tdxq.eventlog.events import Effect
 from tdxq.tdx.errors import NotFound, TdxError
 from tdxq.tdx.models import Asset, ConfigurationItem
 
-from .discovery_support import action_error, asset_items, is_lab
+from .discovery_support import action_error, is_lab, ticket_links
 
 Strategy = Literal["asset_first", "most_common"]
 
@@ -129,7 +129,8 @@ class AddLab(ActionBase[AddLabOptions]):
     def plan(self, ctx: ActionContext, *, ignore_existing: bool = False) -> LabPlan:
         """Decide which lab to link. Raises TdxError / LookupFailed from reads and lookups."""
         opts = self.options
-        items = ctx.reads.ticket_assets()
+        links = ticket_links(ctx)
+        items = links.items
         plan = LabPlan(existing_labs=[item for item in items if opts.is_lab(item)])
         if plan.existing_labs and opts.skip_if_lab_exists and not ignore_existing:
             names = ", ".join(_ci_label(lab) for lab in plan.existing_labs)
@@ -137,7 +138,9 @@ class AddLab(ActionBase[AddLabOptions]):
             return plan
 
         known: dict[int, Asset] = dict(ctx.shared.get("add_asset", {}).get("assets", {}))
-        computers = [computer_as_asset(item, known) for item in asset_items(items)]
+        computers = [
+            computer_as_asset(item, known) for item in links.computers if not opts.is_lab(item)
+        ]
         per_computer: list[list[int]] = []
         for asset in computers[:MAX_COMPUTERS]:
             per_computer.append(ctx.lookups.labs_by_computer(asset))
@@ -215,7 +218,7 @@ class AddLab(ActionBase[AddLabOptions]):
         """The lab this action would choose is on the ticket → FOUND; else NOT_FOUND."""
         try:
             plan = self.plan(ctx, ignore_existing=True)
-            on_ticket = {item.id for item in ctx.reads.ticket_assets()}
+            on_ticket = {item.id for item in ticket_links(ctx).items}
         except (TdxError, LookupFailed) as exc:
             return Reconciliation(ReconcileVerdict.UNKNOWN, note=f"cannot read TDX: {exc}")
         if plan.lab is None or plan.lab.id not in on_ticket:

@@ -4,11 +4,12 @@ turning a failed TDX call or lookup into an ``ActionError`` that says whether to
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from tdxq.actions import failures
 from tdxq.actions.lookups import LookupFailed
-from tdxq.actions.protocol import ActionError
+from tdxq.actions.protocol import ActionContext, ActionError
 from tdxq.eventlog.events import Effect
 from tdxq.tdx.errors import TdxError
 from tdxq.tdx.models import ConfigurationItem
@@ -48,6 +49,25 @@ def linked_asset_ids(items: Iterable[ConfigurationItem]) -> set[int]:
 def asset_items(items: Iterable[ConfigurationItem]) -> list[ConfigurationItem]:
     """The linked items that stand for assets (not plain CIs such as labs)."""
     return [item for item in items if item.backing_item_type == ASSET_COMPONENT_ID]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLinks:
+    """What is linked to a ticket: its computers and every linked CI (labs among them)."""
+
+    computers: list[ConfigurationItem]
+    items: list[ConfigurationItem]
+
+
+def ticket_links(ctx: ActionContext) -> TicketLinks:
+    """Assets from ``tickets/{id}/assets``, CIs (labs) from ``tickets/{id}/configurationItems``.
+
+    Each list is read from the endpoint that is documented to hold it (the sandbox keeps the two
+    apart; the seed saw lab CIs in the asset list too), so ``items`` is the union of both.
+    """
+    computers = asset_items(ctx.reads.ticket_assets())
+    items = {item.id: item for item in [*computers, *ctx.reads.ticket_cis()]}
+    return TicketLinks(computers=computers, items=list(items.values()))
 
 
 def is_lab(item: ConfigurationItem, lab_type_id: int | None, lab_form_id: int | None) -> bool:

@@ -44,9 +44,9 @@ from tdxq.actions.protocol import (
 )
 from tdxq.actions.registry import register_action
 from tdxq.tdx.errors import TdxError
-from tdxq.tdx.models import ConfigurationItem, Ticket, TicketSearch
+from tdxq.tdx.models import Ticket, TicketSearch
 
-from .discovery_support import action_error, asset_items, is_lab
+from .discovery_support import TicketLinks, action_error, is_lab, ticket_links
 
 Category = Literal["requestor", "asset", "lab"]
 
@@ -88,7 +88,7 @@ class CategorySearch:
 
 
 def category_searches(
-    ticket: Ticket, items: Sequence[ConfigurationItem], opts: FindActiveTicketsOptions
+    ticket: Ticket, links: TicketLinks, opts: FindActiveTicketsOptions
 ) -> list[CategorySearch]:
     """One search per category that applies to this ticket (requestor, computers, lab).
 
@@ -97,11 +97,9 @@ def category_searches(
     """
     cap = opts.max_tickets_per_category + (1 if opts.exclude_current_ticket else 0)
     statuses = sorted(set(opts.active_status_ids))
-    labs = [item.id for item in items if is_lab(item, opts.lab_type_id, opts.lab_form_id)]
+    labs = [item.id for item in links.items if is_lab(item, opts.lab_type_id, opts.lab_form_id)]
     computers = [
-        item.id
-        for item in asset_items(items)
-        if not is_lab(item, opts.lab_type_id, opts.lab_form_id)
+        item.id for item in links.computers if not is_lab(item, opts.lab_type_id, opts.lab_form_id)
     ]
     searches: list[CategorySearch] = []
     if ticket.requestor_uid:
@@ -201,7 +199,7 @@ class FindActiveTickets(ActionBase[FindActiveTicketsOptions]):
         return identity.legacy_fields(self.TYPE, overrides)
 
     def _searches(self, ctx: ActionContext) -> list[CategorySearch]:
-        return category_searches(ctx.reads.ticket(), ctx.reads.ticket_assets(), self.options)
+        return category_searches(ctx.reads.ticket(), ticket_links(ctx), self.options)
 
     def describe(self, ctx: ActionContext) -> str:
         try:
