@@ -10,7 +10,8 @@ searches, with no bound on their number. Here text goes through three steps:
 2. Noise that contains digits but is never an asset identifier is blanked: URLs, e-mail
    addresses, GUIDs, MAC addresses and phone numbers.
 3. The rest is cut into tokens (letters and digits, joined by single hyphens) and each token is
-   classified by shape (``classify``). Only tokens with a digit and a letter can pass.
+   classified by shape (``classify``). Only tokens with a digit can pass, and only tokens with a
+   letter too, except asset tags announced as such.
 
 Shapes accepted (tokens of 5–63 characters):
 
@@ -23,6 +24,9 @@ Shapes accepted (tokens of 5–63 characters):
 - serial number: one run of 7–15 letters and digits with both kinds and no lower-case letter
   (Dell service tag ``7XKQ2M3``, Apple ``C02XK1ABJGH5``, generic ``R8YWA0LX6ZE``).
 
+A number (5–10 digits) counts only as an asset tag announced by one of the three words before
+it (``Asset tag 0455537``, ``inventory sticker says 0773821``).
+
 Well-known non-asset tokens (``COVID-19``, ``SHA-256``, ``KB5034441``, ``1920X1080``, ``16GB``)
 are refused. Everything found is verified later against TDX by exact Name/Serial/Tag match; the
 rules here only keep the number of lookups low and bounded (``limit``).
@@ -31,6 +35,7 @@ rules here only keep the number of lookups low and bounded (``limit``).
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from html.parser import HTMLParser
@@ -210,9 +215,30 @@ def classify(token: str) -> IdentifierKind | None:
     return IdentifierKind.SERIAL_NUMBER if _serial_number(token) else None
 
 
-def _tokens(text: str) -> Iterator[str]:
-    for match in _TOKEN.finditer(_blank_noise(text)):
-        yield match.group()
+# A number is an asset tag only when one of the few words before it says so ("Asset tag
+# 0455537", "our inventory sticker says 0773821"): bare numbers are rooms, tickets, amounts.
+_TAG_WORDS = frozenset({"tag", "tags", "sticker", "inventory", "asset", "property"})
+_TAG_WINDOW = 3
+_TAG_DIGITS = range(5, 11)
+
+
+def is_tagged_number(token: str, previous_words: Iterable[str]) -> bool:
+    """``token`` is all digits, of an asset tag's length, announced by a tag word."""
+    return (
+        token.isdigit()
+        and len(token) in _TAG_DIGITS
+        and any(word.casefold() in _TAG_WORDS for word in previous_words)
+    )
+
+
+def _candidates(text: str) -> Iterator[str]:
+    """The tokens of ``text`` that are identifiers, in order (duplicates included)."""
+    previous: deque[str] = deque(maxlen=_TAG_WINDOW)
+    for match in _TOKEN.finditer(_blank_noise(visible_text(text))):
+        token = match.group()
+        if classify(token) is not None or is_tagged_number(token, previous):
+            yield token
+        previous.append(token)
 
 
 def extract_identifiers(texts: Iterable[str | None], *, limit: int = DEFAULT_LIMIT) -> list[str]:
@@ -228,9 +254,9 @@ def extract_identifiers(texts: Iterable[str | None], *, limit: int = DEFAULT_LIM
     for text in texts:
         if not text or len(found) >= limit:
             continue
-        for token in _tokens(visible_text(text)):
+        for token in _candidates(text):
             key = token.casefold()
-            if key in seen or classify(token) is None:
+            if key in seen:
                 continue
             seen.add(key)
             found.append(token)

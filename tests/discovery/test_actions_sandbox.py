@@ -316,3 +316,21 @@ def test_the_pipeline_on_one_ticket_makes_few_calls_and_describe_writes_nothing(
         "POST {app}/tickets/{id}/configurationItems/{ci_id}": 1,
         "POST {app}/tickets/search": 3,  # requestor, computers, lab: one search each
     }
+
+
+def test_an_announced_numeric_asset_tag_is_matched_on_tag(builder: TenantBuilder) -> None:
+    computer = next(c for c in builder.computers[20:] if c.tag and c.tag.isdigit())
+    ticket = builder.ticket(
+        "No sound",
+        f"<p>Our inventory sticker says {computer.tag}. Room 20411.</p>",
+        builder.person_owning(2),
+    )
+    world = builder.world()
+
+    outcome = world.add_asset.execute(world.env.context(ticket.id))
+
+    assert isinstance(outcome, Completed)
+    assert outcome.details["identifiers"] == [computer.tag]
+    assert outcome.details["linked"] == [
+        {"asset_id": computer.id, "name": computer.name, "matched": "tag"}
+    ]
