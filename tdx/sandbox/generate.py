@@ -850,7 +850,9 @@ class _Generator:
             report_requestors.append(plan.requestor)
         # Other tickets, not in any report: the related tickets that a search should find.
         background = 60 + self.load_tickets // 10
-        related_pool = self.pool_of(list({p.uid: p for p in report_requestors}.values())) or staff_pool
+        related_pool = (
+            self.pool_of(list({p.uid: p for p in report_requestors}.values())) or staff_pool
+        )
         for ticket_id in sorted(self.rng.sample(range(9_200_000, 9_290_000), k=background)):
             related = self.rng.random() < 0.35
             if related:
