@@ -72,7 +72,7 @@ class AddAssetOptions(BaseModel):
         min_length=1, description="asset form ids of computers (the seed's computer_form_id)"
     )
     active_status_ids: list[int] = Field(
-        default_factory=list, description="asset status ids that count as active"
+        min_length=1, description="asset status ids that count as active"
     )
     max_identifiers: int = Field(default=DEFAULT_LIMIT, ge=1, le=50)
 
@@ -89,20 +89,14 @@ class AddAssetOptions(BaseModel):
             data["computer_form_ids"] = [single]
         return data
 
-    @model_validator(mode="after")
-    def _statuses_when_filtering(self) -> AddAssetOptions:
-        if self.active_status_only and not self.active_status_ids:
-            raise ValueError(
-                "active_status_ids: the tenant's active asset status ids are required while "
-                "active_status_only is true"
-            )
-        return self
-
-    def eligible(self, asset: Asset) -> bool:
-        """A computer (configured form) in an active status (when required)."""
+    def eligible(self, asset: Asset, *, require_active: bool | None = None) -> bool:
+        """A computer (configured form) in an active status, when ``active_status_only`` (or
+        ``require_active``) asks for one. The requestor fallback always does: "the requestor's
+        only computer" means only active one, whatever ``active_status_only`` says."""
         if asset.form_id not in self.computer_form_ids:
             return False
-        return not self.active_status_only or asset.status_id in self.active_status_ids
+        active = self.active_status_only if require_active is None else require_active
+        return not active or asset.status_id in self.active_status_ids
 
 
 # --- pure decisions -------------------------------------------------------------------------
@@ -303,7 +297,9 @@ class AddAsset(ActionBase[AddAssetOptions]):
             plan.skip_reason = f"{found}, and it has no requestor"
             return plan
         owned = [
-            asset for asset in ctx.lookups.assets_by_owner(uid) if self.options.eligible(asset)
+            asset
+            for asset in ctx.lookups.assets_by_owner(uid)
+            if self.options.eligible(asset, require_active=True)
         ]
         owned = list({asset.id: asset for asset in owned}.values())
         if len(owned) != 1:
@@ -419,7 +415,7 @@ class AddAsset(ActionBase[AddAssetOptions]):
             "already_linked": [m.asset.id for m in plan.already_linked],
             "text": summary_text(plan),
         }
-        summary = summary_html(plan) if self.options.add_summary_comment else None
+        summary = str(summary_html(plan)) if self.options.add_summary_comment else None
         return Completed(summary=summary, details=details, effects=effects)
 
 

@@ -234,7 +234,7 @@ class AddLab(ActionBase[AddLabOptions]):
             "computers": plan.computers,
             "text": f"Linked lab {_ci_label(lab)}: {_reason_text(plan)}.",
         }
-        summary = summary_html(plan, lab) if self.options.add_summary_comment else None
+        summary = str(summary_html(plan, lab)) if self.options.add_summary_comment else None
         return Completed(summary=summary, details=details, effects=[effect])
 
 

@@ -240,7 +240,7 @@ class FindActiveTickets(ActionBase[FindActiveTicketsOptions]):
             cap=opts.max_tickets_per_category,
         )
         return Completed(
-            summary=summary_html(findings, ctx.tenant),
+            summary=str(summary_html(findings, ctx.tenant)),  # plain str: it goes into an event
             details={
                 "searched": findings.searched,
                 "ticket_ids": {

@@ -60,9 +60,10 @@ def test_add_asset_options() -> None:
             {"computer_form_ids": [2448], "active_status_ids": [38], "database_url": "x"}
         )
     inactive_ok = AddAssetOptions.model_validate(
-        {"computer_form_ids": [2448], "active_status_only": False}
+        {"computer_form_ids": [2448], "active_status_ids": [38], "active_status_only": False}
     )
     assert inactive_ok.eligible(asset(1, form_id=2448, status_id=99))
+    assert not inactive_ok.eligible(asset(1, form_id=2448, status_id=99), require_active=True)
     assert not ours.eligible(asset(1, form_id=2448, status_id=99))
     assert not ours.eligible(asset(1, form_id=7, status_id=38))
     changed = AddAssetOptions.model_validate(
