@@ -28,7 +28,11 @@ from tdxq.tdx.sandbox import (
 )
 
 sandbox_app = typer.Typer(
-    help="The local TeamDynamix-compatible sandbox (a test double of the TDX Web API).",
+    help="The local TeamDynamix-compatible sandbox (a test double of the TDX Web API).\n\n"
+    f"Fixed, public credentials: BEID {SANDBOX_BEID} with WebServicesKey "
+    f"{SANDBOX_WEB_SERVICES_KEY} (auth/loginadmin), or user {SANDBOX_USERNAME} / password "
+    f"{SANDBOX_PASSWORD} (auth); any tenant username with that password also logs in. "
+    "Wrong credentials answer 401.",
     no_args_is_help=True,
 )
 

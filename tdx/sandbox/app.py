@@ -213,7 +213,8 @@ class SandboxApp:
         """Answer one request; raises a ConnectionFault when the answer must be lost."""
         lowered = request.path.lower()
         if lowered == "/_sandbox" or lowered.startswith("/_sandbox/"):
-            return introspect.handle(self, request)
+            with self._lock:
+                return introspect.handle(self, request)
         if lowered.startswith("/tdnext/"):
             with self._lock:
                 return web_page(self._store, request)
@@ -252,7 +253,7 @@ class SandboxApp:
             self._check_app(route, params)
             if route.kind != "auth":
                 decision = self._faults.draw(route.kind == "write")
-            self._fault_before(decision, route, request, principal)
+            fault = self._fault_before(decision, route, request, principal)
             with self._lock:
                 response = route.handler(
                     Call(request, params, self._store, principal, from_epoch(self._clock()), self)
@@ -305,7 +306,8 @@ class SandboxApp:
 
     def _fault_before(
         self, decision: FaultDecision, route: Route, request: Request, principal: Principal | None
-    ) -> None:
+    ) -> str | None:
+        """Apply a fault that strikes before the handler runs; returns its label, if any."""
         if decision.kind is FaultKind.ERROR:
             status = decision.error_status
             raise _Answered(error_response(status, SERVER_ERROR_MESSAGES[status]), fault="error")
@@ -314,6 +316,8 @@ class SandboxApp:
             raise DroppedConnection()
         if decision.kind is FaultKind.SLOW:
             self._sleep(self._faults.config.slow_seconds)
+            return "slow"
+        return None
 
     def _effect_then_fail(
         self,

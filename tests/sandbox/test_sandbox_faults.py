@@ -100,9 +100,13 @@ def test_slow_answers_sleep_through_the_injected_sleep(
     app.set_faults(FaultConfig(slow_rate=1.0, slow_seconds=2.5))
 
     answer = client.get("46/tickets/9291804")
+    write = client.post(FEED, json={"Comments": "slow but applied"})
 
-    assert answer.status_code == 200
-    assert clock.slept == [2.5]
+    assert answer.status_code == write.status_code == 200
+    assert clock.slept == [2.5, 2.5]
+    [logged] = app.writes
+    assert logged["fault"] == "slow"
+    assert logged["effect"]["kind"] == "feed_entry"
 
 
 def test_a_drop_in_process_is_a_remote_protocol_error(

@@ -7,7 +7,6 @@ import time
 from email.utils import parsedate_to_datetime
 
 import httpx
-import pytest
 
 from tdxq.tdx.sandbox import SANDBOX_PASSWORD, SandboxApp, SandboxConfig, Tenant, serve
 from tdxq.tdx.sandbox.ratelimit import (
@@ -178,7 +177,6 @@ def test_rate_limits_can_be_switched_off(tenant: Tenant, clock: FakeClock) -> No
     assert "X-RateLimit-Limit" not in answers[0].headers
 
 
-@pytest.mark.slow
 def test_waiting_until_reset_over_real_http_succeeds(tenant: Tenant) -> None:
     """Real time, real sockets: a 1.2 s window (scale 0.02); a client that waits until the
     Reset header's time is let through."""
