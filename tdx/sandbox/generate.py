@@ -8,15 +8,46 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from . import names
+from . import catalog, names
 from .content import TextPlan, compose_ticket, requestor_reply, tech_comment
+from .ids import (
+    ASSET_CI_FORM_ID,
+    BACKING_ASSET,
+    BACKING_CI,
+    BUILDING_ATTRIBUTE_ID,
+    CANCELLED,
+    CLOSED,
+    COMPUTER_CI_TYPE_ID,
+    COMPUTER_FORM_ID,
+    CONTAINS_RELATIONSHIP_TYPE_ID,
+    GROUP_CENTRAL,
+    GROUP_EAST_HALL,
+    GROUP_LOAD,
+    GROUP_MEDICAL,
+    GROUP_SERVICE_DESK,
+    IN_PROCESS,
+    LAB_CI_TYPE_ID,
+    LAB_FORM_ID,
+    NEW,
+    ON_HOLD,
+    OPEN,
+    REFERENCE_TIME,
+    RESOLVED,
+    SAMPLE_LAB_COMPUTER,
+    SAMPLE_TICKET_ID,
+    SEARCH_TEXT_TITLE,
+    STATUS_DISPOSED,
+    STATUS_IN_REPAIR,
+    STATUS_IN_STOCK,
+    STATUS_IN_USE,
+    STATUS_RETIRED,
+)
+from .serials import make_serial
 from .tenant import (
     Asset,
-    AssetForm,
-    AssetStatus,
     CiAttribute,
     ConfigurationItem,
     Department,
@@ -27,77 +58,17 @@ from .tenant import (
     Person,
     ProductModel,
     Relationship,
-    RelationshipType,
-    Report,
-    ReportFilter,
     Room,
     Tenant,
-    TenantSettings,
     Ticket,
     TicketAttribute,
-    TicketStatus,
 )
+
+__all__ = ["SAMPLE_LAB_COMPUTER", "SAMPLE_TICKET_ID", "SEARCH_TEXT_TITLE", "generate_tenant"]
 
 T = TypeVar("T")
 
-# Generated data is dated before this instant, so a tenant is the same whenever it is built.
-REFERENCE_TIME = datetime(2026, 10, 1, 14, 0, tzinfo=UTC)
-EAST_HALL_REPORT_ID = 1344
-LOAD_REPORT_ID = 2000
-SAMPLE_TICKET_ID = 9291804
-SAMPLE_LAB_COMPUTER = "EH-CHEM-LAB-014"
-SEARCH_TEXT_TITLE = "AT&T + C# wi-fi hotspot drops in EH 1810"
-
-# Tenant ids (configuration of the generated tenant; nothing outside the sandbox uses them).
-COMPUTER_FORM_ID = 2711
-STATUS_IN_USE, STATUS_IN_STOCK, STATUS_IN_REPAIR, STATUS_RETIRED, STATUS_DISPOSED = (
-    641,
-    642,
-    643,
-    644,
-    645,
-)
-COMPUTER_CI_TYPE_ID = 10010
-LAB_CI_TYPE_ID = 10011
-LAB_FORM_ID = 3105
-ASSET_CI_FORM_ID = 3100
-LAB_MEMBERS_ATTRIBUTE_ID = 6120
-BUILDING_ATTRIBUTE_ID = 5501
-CONTAINS_RELATIONSHIP_TYPE_ID = 7
-BACKING_ASSET = 27
-BACKING_CI = 63
-GROUP_EAST_HALL, GROUP_SERVICE_DESK, GROUP_MEDICAL, GROUP_CENTRAL, GROUP_LOAD = (
-    388,
-    389,
-    390,
-    391,
-    392,
-)
-NEW, OPEN, IN_PROCESS, ON_HOLD, RESOLVED, CLOSED, CANCELLED = (
-    1041,
-    1042,
-    1043,
-    1044,
-    1045,
-    1046,
-    1047,
-)
-OPEN_STATUSES = [NEW, OPEN, IN_PROCESS, ON_HOLD]
-REPORT_COLUMNS = [
-    "TicketID",
-    "Title",
-    "StatusName",
-    "CustomerName",
-    "AccountName",
-    "ResponsibleGroupName",
-    "CreatedDate",
-    "ModifiedDate",
-]
-
 EXCHANGES = ("615", "647", "763", "764", "936")
-_APPLE_CHARS = "0123456789CDFGHJKLMNPQRTVWXY"
-_TAG_CHARS = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
-_ALNUM = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def generate_tenant(
@@ -299,30 +270,7 @@ class _Generator:
 
     def serial(self, style: str) -> str:
         while True:
-            r = self.rng
-            if style == "apple":
-                text = self.pick(
-                    ("C02", "C07", "C1M", "FVF", "DMP", "F5K", "G8W", "H4T")
-                ) + "".join(r.choice(_APPLE_CHARS) for _ in range(9))
-            elif style == "dell":
-                text = "".join(r.choice(_TAG_CHARS) for _ in range(7))
-            elif style == "lenovo":
-                text = self.pick(("PF", "PC", "R9")) + "".join(r.choice(_ALNUM) for _ in range(6))
-            elif style == "hp":
-                text = (
-                    self.pick(("5CG", "MXL", "2UA"))
-                    + f"{r.randrange(10000):04d}"
-                    + "".join(r.choice(_ALNUM) for _ in range(3))
-                )
-            elif style == "dell-monitor":
-                text = (
-                    f"CN-0{r.randrange(10000):04d}-{r.randrange(100000):05d}-"
-                    f"{r.randrange(1000):03d}-{''.join(r.choice(_ALNUM) for _ in range(4))}"
-                )
-            elif style == "hp-printer":
-                text = "VNB" + "".join(r.choice(_ALNUM) for _ in range(7))
-            else:
-                text = "FOC" + "".join(r.choice(_ALNUM) for _ in range(8))
+            text = make_serial(self.rng, style)
             if text not in self.serials:
                 self.serials.add(text)
                 return text
@@ -891,151 +839,35 @@ class _Generator:
         self.build_personal_computers()
         self.build_other_assets()
         self.build_tickets()
-        settings = TenantSettings(
-            ticket_app_id=self.ticket_app_id,
-            ticket_app_name="Desktop Support Tickets",
-            asset_app_id=self.asset_app_id,
-            asset_app_name="Assets/CIs",
-            computer_form_id=COMPUTER_FORM_ID,
-            active_asset_status_ids=[STATUS_IN_USE, STATUS_IN_STOCK, STATUS_IN_REPAIR],
-            inactive_asset_status_ids=[STATUS_RETIRED, STATUS_DISPOSED],
-            computer_ci_type_id=COMPUTER_CI_TYPE_ID,
-            lab_ci_type_id=LAB_CI_TYPE_ID,
-            lab_form_id=LAB_FORM_ID,
-            lab_members_attribute_id=LAB_MEMBERS_ATTRIBUTE_ID,
-            open_ticket_status_ids=list(OPEN_STATUSES),
-            ticket_status_ids={
-                "New": NEW,
-                "Open": OPEN,
-                "In Process": IN_PROCESS,
-                "On Hold": ON_HOLD,
-                "Resolved": RESOLVED,
-                "Closed": CLOSED,
-                "Cancelled": CANCELLED,
-            },
-            report_ids={"east_hall_unassigned": EAST_HALL_REPORT_ID, "load": LOAD_REPORT_ID},
-            sample_ticket_id=SAMPLE_TICKET_ID,
-        )
+        lookups = catalog.ticket_lookups()
         return Tenant(
             seed=self.seed,
             load_tickets=self.load_tickets,
             generated_at=REFERENCE_TIME,
-            settings=settings,
+            settings=catalog.settings(self.ticket_app_id, self.asset_app_id),
             departments=self.departments,
             groups=self.groups,
             locations=self.locations,
             people=self.people,
-            asset_statuses=[
-                AssetStatus(id=STATUS_IN_USE, name="In Use", counts_as_active=True),
-                AssetStatus(id=STATUS_IN_STOCK, name="In Stock", counts_as_active=True),
-                AssetStatus(id=STATUS_IN_REPAIR, name="In Repair", counts_as_active=True),
-                AssetStatus(id=STATUS_RETIRED, name="Retired", counts_as_active=False),
-                AssetStatus(id=STATUS_DISPOSED, name="Disposed", counts_as_active=False),
-            ],
-            asset_forms=[
-                AssetForm(id=COMPUTER_FORM_ID, name="Computer Form", is_computer=True),
-                AssetForm(id=2712, name="Monitor Form", is_computer=False),
-                AssetForm(id=2713, name="Printer Form", is_computer=False),
-                AssetForm(id=2714, name="Network Device Form", is_computer=False),
-            ],
+            asset_statuses=catalog.asset_statuses(),
+            asset_forms=catalog.asset_forms(),
             product_models=self.models,
             assets=self.assets,
-            ci_types=[
-                Named(id=COMPUTER_CI_TYPE_ID, name="Computer"),
-                Named(id=LAB_CI_TYPE_ID, name="Lab"),
-                Named(id=10012, name="Monitor"),
-                Named(id=10013, name="Printer"),
-                Named(id=10014, name="Network Device"),
-            ],
-            ci_forms=[
-                Named(id=ASSET_CI_FORM_ID, name="Default CI Form"),
-                Named(id=LAB_FORM_ID, name="Lab CI Form"),
-            ],
+            ci_types=catalog.ci_types(),
+            ci_forms=catalog.ci_forms(),
             cis=self.cis,
-            relationship_types=[
-                RelationshipType(
-                    id=CONTAINS_RELATIONSHIP_TYPE_ID,
-                    description="Contains",
-                    inverse_description="Is Contained By",
-                )
-            ],
+            relationship_types=catalog.relationship_types(),
             relationships=self.relationships,
             labs=self.labs,
-            ticket_statuses=[
-                TicketStatus(id=NEW, name="New", status_class=1, order=1.0, is_default=True),
-                TicketStatus(id=OPEN, name="Open", status_class=2, order=2.0),
-                TicketStatus(id=IN_PROCESS, name="In Process", status_class=2, order=3.0),
-                TicketStatus(id=ON_HOLD, name="On Hold", status_class=5, order=4.0),
-                TicketStatus(id=RESOLVED, name="Resolved", status_class=3, order=5.0),
-                TicketStatus(id=CLOSED, name="Closed", status_class=3, order=6.0),
-                TicketStatus(id=CANCELLED, name="Cancelled", status_class=4, order=7.0),
-            ],
-            ticket_types=[
-                Named(id=866, name="Desktop Support"),
-                Named(id=867, name="Accounts & Access"),
-                Named(id=868, name="Network"),
-                Named(id=869, name="Printing"),
-            ],
-            ticket_forms=[Named(id=1202, name="Desktop Support Form")],
-            priorities=[
-                Named(id=328, name="High"),
-                Named(id=329, name="Medium"),
-                Named(id=330, name="Low"),
-            ],
-            urgencies=[
-                Named(id=6001, name="High"),
-                Named(id=6002, name="Medium"),
-                Named(id=6003, name="Low"),
-            ],
-            impacts=[Named(id=7001, name="Affects User"), Named(id=7002, name="Affects Group")],
-            sources=[
-                Named(id=8001, name="Email"),
-                Named(id=8002, name="Phone"),
-                Named(id=8003, name="Walk-in"),
-                Named(id=8004, name="Client Portal"),
-            ],
-            services=[
-                Named(id=1967, name="Computer Repair"),
-                Named(id=1968, name="Software Installation"),
-                Named(id=1969, name="Network Connectivity"),
-                Named(id=1970, name="Printing"),
-            ],
+            ticket_statuses=catalog.ticket_statuses(),
+            ticket_types=lookups.types,
+            ticket_forms=lookups.forms,
+            priorities=lookups.priorities,
+            urgencies=lookups.urgencies,
+            impacts=lookups.impacts,
+            sources=lookups.sources,
+            services=lookups.services,
             tickets=self.tickets,
             feed=self.feed,
-            reports=[
-                Report(
-                    id=EAST_HALL_REPORT_ID,
-                    name="Desktop Support-East Hall Unassigned Tickets",
-                    description="Open, unassigned tickets of the East Hall desktop support group.",
-                    max_results=1000,
-                    columns=[*REPORT_COLUMNS, str(BUILDING_ATTRIBUTE_ID)],
-                    sort_column="CreatedDate",
-                    sort_ascending=True,
-                    filter=ReportFilter(
-                        responsible_group_ids=[GROUP_EAST_HALL],
-                        status_ids=[NEW, OPEN],
-                        unassigned_only=True,
-                    ),
-                    owning_group_id=GROUP_EAST_HALL,
-                    created_uid=self.technicians[0].uid,
-                    created=datetime(2024, 2, 12, 15, 3, 11, 470_000, tzinfo=UTC),
-                ),
-                Report(
-                    id=LOAD_REPORT_ID,
-                    name="Sandbox Load Queue - Open Unassigned Tickets",
-                    description=None,
-                    max_results=max(1000, self.load_tickets),
-                    columns=list(REPORT_COLUMNS),
-                    sort_column="TicketID",
-                    sort_ascending=True,
-                    filter=ReportFilter(
-                        responsible_group_ids=[GROUP_LOAD],
-                        status_ids=[NEW, OPEN, IN_PROCESS],
-                        unassigned_only=True,
-                    ),
-                    owning_group_id=GROUP_LOAD,
-                    created_uid=self.technicians[0].uid,
-                    created=datetime(2025, 6, 2, 9, 41, tzinfo=UTC),
-                ),
-            ],
+            reports=catalog.reports(self.load_tickets, self.technicians[0].uid),
         )

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tdxq.tdx.sandbox import SandboxApp
-from tdxq.tdx.sandbox.generate import SEARCH_TEXT_TITLE
+from tdxq.tdx.sandbox.ids import SEARCH_TEXT_TITLE
 
 SEARCH_TEXT = "AT&T + C# wi-fi"
 
