@@ -124,6 +124,9 @@ class ReportEntry(_Section):
 
     pipeline: str = Field(min_length=1)
     interval_s: float | None = Field(default=None, gt=0, description="daemon poll interval")
+    # Columns left out of a row's fingerprint: our own writes bump ModifiedDate, and a ticket
+    # "changed" only by us must not re-run the actions that skipped it.
+    volatile_columns: list[str] = Field(default_factory=lambda: ["ModifiedDate"])
 
 
 class ActionEntry(_Section):

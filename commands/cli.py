@@ -6,16 +6,23 @@ import logging
 
 import typer
 
+from .config_cmd import config_app
+from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .events_cmd import events_app
 from .migrate_cmd import migrate
+from .projections_cmd import projections_app
+from .run_cmd import ingest, process, run
 from .sandbox import sandbox_app
+from .sandbox_config import init_config
 
 app = typer.Typer(
     name="tdxq",
     help="tdxq — an event-sourced TeamDynamix ticket queue daemon on PostgreSQL.\n\n"
     "Database: TDXQ_DATABASE_URL (else an embedded Postgres in your data directory); "
-    "schema: TDXQ_SCHEMA (default tdxq). A .env file in the working directory is honoured.",
+    "schema: TDXQ_SCHEMA (default tdxq). TDX: TDX_BASE_URL and TDX_BEID + TDX_WEB_SERVICES_KEY, "
+    "or TDX_USERNAME + TDX_PASSWORD, or TDX_API_TOKEN. A .env file in the working directory "
+    "is honoured.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -37,9 +44,16 @@ def _root(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+app.command()(demo)
+app.command()(run)
+app.command()(ingest)
+app.command()(process)
 app.command()(migrate)
 app.command()(doctor)
+app.add_typer(config_app, name="config")
+app.add_typer(projections_app, name="projections")
 app.add_typer(events_app, name="events")
+sandbox_app.command("init-config")(init_config)
 app.add_typer(sandbox_app, name="sandbox")
 
 

@@ -8,7 +8,7 @@ stream's expected version makes two concurrent ingests of one report take turns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
@@ -32,7 +32,6 @@ from tdxq.eventlog.events import (
     report_stream,
     ticket_stream,
 )
-
 from tdxq.tdx.models import Report
 
 from .report_rows import ParsedReport, ids_digest, parse_rows
@@ -137,25 +136,29 @@ def plan_ingest(
     return IngestPlan(parsed, new, changed, left, unchanged, events)
 
 
-def fetch_report(client: ReportSource, report_id: int) -> ParsedReport:
+def fetch_report(
+    client: ReportSource, report_id: int, volatile_columns: Collection[str] = ()
+) -> ParsedReport:
     report = client.get_report(report_id, with_data=True)
     columns = [c.column_name for c in report.displayed_columns if c.column_name]
-    return parse_rows(report_id, columns, report.data_rows)
+    return parse_rows(report_id, columns, report.data_rows, volatile_columns)
 
 
 def ingest_report(
     store: EventStore,
-    client: ReportSource,
-    report_id: int,
+    parsed: ParsedReport,
     *,
     run_id: UUID | None,
     metadata: Metadata,
+    started: float,
     dry_run: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> IngestResult:
-    """Poll one report and append its observations atomically (nothing when ``dry_run``)."""
-    started = clock()
-    parsed = fetch_report(client, report_id)
+    """Append one fetched report's observations atomically (nothing when ``dry_run``).
+
+    ``started`` is the ``clock()`` reading taken before the report was fetched.
+    """
+    report_id = parsed.report_id
     for _attempt in range(5):
         membership = read_membership(store, report_id)
         duration_ms = (clock() - started) * 1000

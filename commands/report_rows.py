@@ -8,7 +8,7 @@ and recorded, never allowed to break the batch.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +57,10 @@ def canonical_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def fingerprint(row: Mapping[str, Any]) -> str:
-    encoded = orjson.dumps(canonical_row(row), option=orjson.OPT_SORT_KEYS)
+def fingerprint(row: Mapping[str, Any], volatile: Collection[str] = ()) -> str:
+    """A hash of the row's canonical JSON, leaving out ``volatile`` columns."""
+    kept = {k: v for k, v in canonical_row(row).items() if k not in volatile}
+    encoded = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(encoded).hexdigest()[:32]
 
 
@@ -94,7 +96,10 @@ def report_columns(displayed: Sequence[str], rows: Sequence[Mapping[str, Any]]) 
 
 
 def parse_rows(
-    report_id: int, displayed_columns: Sequence[str], rows: Sequence[Any]
+    report_id: int,
+    displayed_columns: Sequence[str],
+    rows: Sequence[Any],
+    volatile: Collection[str] = (),
 ) -> ParsedReport:
     columns = report_columns(displayed_columns, [r for r in rows if isinstance(r, Mapping)])
     if TICKET_ID_COLUMN not in columns:
@@ -120,5 +125,5 @@ def parse_rows(
             )
             continue
         seen.add(ticket_id)
-        parsed.append(ReportRow(ticket_id, canonical_row(row), fingerprint(row)))
+        parsed.append(ReportRow(ticket_id, canonical_row(row), fingerprint(row, volatile)))
     return ParsedReport(report_id, columns, parsed, dropped)

@@ -11,10 +11,10 @@ import os
 import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from .envelope import NewEvent, RecordedEvent
 from .errors import EventLogError, UnknownEventType
@@ -44,16 +44,14 @@ class DomainEvent(BaseModel):
             )
         return data
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc_only(cls, value: Any) -> Any:
-        # AwareDatetime rejects naive values; normalizing to UTC keeps stored text uniform.
-        if isinstance(value, datetime):
-            return value.astimezone(UTC)
-        return value
 
 
-Timestamp = AwareDatetime
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# AwareDatetime rejects naive values; normalizing to UTC keeps stored text uniform.
+Timestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 E = TypeVar("E", bound=type[DomainEvent])

@@ -1,0 +1,462 @@
+"""Process: decide what is due on each ticket, claim it, run it, record the outcome.
+
+For a whole report the skip path is three round trips whatever its size: all ticket streams
+are read in one query and folded in memory, and only tickets with something due go further.
+A claim is an append of ``action_started`` at the stream version the decision was made on; of
+two workers one wins, the other re-reads and decides again. Nothing is ever recorded before
+the outcome is known, and a write whose outcome is unknown is reconciled before any new try.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tdxq.actions.base import ActionBase
+from tdxq.actions.context import TenantSettings, TicketContext
+from tdxq.actions.decide import decide, triage
+from tdxq.actions.decision import DueAction, DueKind, PipelineStep
+from tdxq.actions.lookups import LookupRuntime
+from tdxq.actions.protocol import (
+    ActionError,
+    ActionInDoubt,
+    Completed,
+    Outcome,
+    ReconcileVerdict,
+    Skipped,
+)
+from tdxq.actions.reads import TicketReads
+from tdxq.actions.retry_policy import RetryPolicy, retry_at
+from tdxq.actions.summaries import SUMMARY_ACTION_TYPE
+from tdxq.eventlog import (
+    DomainEvent,
+    EventStore,
+    Metadata,
+    StreamAppend,
+    WrongExpectedVersion,
+    to_new_event,
+    utc_now,
+)
+from tdxq.eventlog.events import (
+    ActionCompleted,
+    ActionFailed,
+    ActionSkipped,
+    ActionStarted,
+    ticket_stream,
+)
+from tdxq.projectors.action_state import ActionStatus
+from tdxq.projectors.ticket_state import TicketState, fold, fold_into
+from tdxq.tdx import TdxClient
+
+log = logging.getLogger("tdxq.process")
+
+IN_DOUBT_ERROR = ActionInDoubt.__name__
+MAX_ERROR_TEXT = 2000
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass(slots=True)
+class PassStats:
+    """What one processing pass did; counters by outcome."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] += n
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSettings:
+    lease: timedelta = timedelta(minutes=10)
+    worker: str = field(default_factory=worker_name)
+
+
+def pipeline_steps(pipeline: Sequence[ActionBase[Any]]) -> list[PipelineStep]:
+    return [
+        PipelineStep(a.action_id, a.TYPE, summary=a.TYPE == SUMMARY_ACTION_TYPE) for a in pipeline
+    ]
+
+
+class Processor:
+    """Runs one report's pipeline over tickets, one ticket at a time, recording every step."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        client: TdxClient,
+        *,
+        report_id: int,
+        pipeline: Sequence[ActionBase[Any]],
+        tenant: TenantSettings,
+        lookups: LookupRuntime,
+        policy: RetryPolicy,
+        metadata: Metadata,
+        settings: ProcessSettings | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._report_id = report_id
+        self._actions = {a.action_id: a for a in pipeline}
+        self._steps = pipeline_steps(pipeline)
+        self._tenant = tenant
+        self._lookups = lookups
+        self._policy = policy
+        self._metadata = metadata
+        self._settings = settings or ProcessSettings()
+        self._clock = clock
+        self._should_stop = should_stop
+        self.stats = PassStats()
+        self._stats_lock = threading.Lock()
+        self._shared: dict[str, Any] = {
+            "report_id": report_id,
+            "pipeline": pipeline,
+            "tenant": tenant,
+            "lookups": lookups,
+            "policy": policy,
+            "metadata": metadata,
+            "settings": settings,
+            "clock": clock,
+            "should_stop": should_stop,
+        }
+
+    # -- whole report -------------------------------------------------------------------------
+
+    def load_states(self, ticket_ids: Iterable[int]) -> dict[int, TicketState]:
+        """Every ticket's state from one query."""
+        ids = list(ticket_ids)
+        streams = self._store.read_streams(ticket_stream(t) for t in ids)
+        return {t: fold(t, streams[ticket_stream(t)], strict=False) for t in ids}
+
+    def due_tickets(self, states: Mapping[int, TicketState]) -> list[int]:
+        result = triage(
+            states.values(), self._steps, self._clock(), self._policy, report_id=self._report_id
+        )
+        self.stats.add("tickets_idle", result.idle)
+        return [d.ticket_id for d in result.due]
+
+    @property
+    def steps(self) -> list[PipelineStep]:
+        return list(self._steps)
+
+    def process(
+        self,
+        ticket_ids: Iterable[int],
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        workers: int = 1,
+        open_store: Callable[[], EventStore] | None = None,
+    ) -> PassStats:
+        """One pass over ``ticket_ids``; ``progress(done, total)`` after each ticket with work.
+
+        With ``workers`` > 1 (and ``open_store`` to give each its own connection) tickets are
+        processed by that many threads; claims keep them from ever acting twice.
+        """
+        states = self.load_states(ticket_ids)
+        due = self.due_tickets(states)
+        self.stats.add("tickets_due", len(due))
+        pending = iter(due)
+        lock = threading.Lock()
+        done = 0
+
+        def next_ticket() -> int | None:
+            nonlocal done
+            with lock:
+                if self._should_stop():
+                    return None
+                return next(pending, None)
+
+        def finished_one() -> None:
+            nonlocal done
+            with lock:
+                done += 1
+                if progress:
+                    progress(done, len(due))
+
+        def drain(processor: Processor) -> None:
+            while (ticket_id := next_ticket()) is not None:
+                processor.process_ticket(states[ticket_id])
+                finished_one()
+
+        if workers <= 1 or open_store is None or len(due) < 2:
+            drain(self)
+        else:
+            threads = [
+                threading.Thread(target=self._worker, args=(open_store, drain), daemon=True)
+                for _ in range(min(workers, len(due)))
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if self._should_stop():
+            self.stats.add("stopped_early")
+        return self.stats
+
+    def _worker(
+        self, open_store: Callable[[], EventStore], drain: Callable[[Processor], None]
+    ) -> None:
+        store = open_store()
+        clone = Processor(store, self._client, **self._shared)
+        clone._settings = ProcessSettings(self._settings.lease, worker_name())
+        try:
+            drain(clone)
+        finally:
+            store.connection.close()
+            with self._stats_lock:
+                self.stats.counts.update(clone.stats.counts)
+
+    # -- one ticket ---------------------------------------------------------------------------
+
+    def process_ticket(self, state: TicketState) -> TicketState:
+        """Run every due action of one ticket in pipeline order, re-deciding after each."""
+        ticket_id = state.ticket_id
+        reads = TicketReads(self._client, self._tenant, ticket_id)
+        lookups = self._lookups.for_ticket(reads)
+        shared: dict[str, Any] = {}
+        attempts_this_pass = 0
+        while not self._should_stop():
+            decision = decide(
+                state, self._steps, self._clock(), self._policy, report_id=self._report_id
+            )
+            # Each instance runs at most once per pass; retries wait for their backoff time.
+            runnable = [d for d in decision.due if d.instance_id not in self._ran(shared)]
+            if not runnable:
+                break
+            due = runnable[0]
+            attempts_this_pass += 1
+            if attempts_this_pass > 4 * len(self._steps) + 4:
+                log.error(
+                    "ticket %s: giving up this pass after %s steps", ticket_id, attempts_this_pass
+                )
+                break
+            claimed = self._claim(state, due)
+            if claimed is None:
+                state = self._reread(state)  # another worker moved the stream: decide again
+                continue
+            state = claimed
+            self._ran(shared).add(due.instance_id)
+            ctx = TicketContext(
+                ticket_id=ticket_id,
+                report_row=state.row or {},
+                now=self._clock(),
+                tenant=self._tenant,
+                reads=reads,
+                lookups=lookups,
+                instance_key=f"{ticket_id}/{due.instance_id}",
+                pending_summaries=due.summaries,
+                shared=shared,
+            )
+            outcome = self._run(self._actions[due.step.action_id], due, state, ctx)
+            state = self._record(state, due, outcome)
+        return state
+
+    @staticmethod
+    def _ran(shared: dict[str, Any]) -> set[str]:
+        ran: set[str] = shared.setdefault("_ran_instances", set())
+        return ran
+
+    def _claim(self, state: TicketState, due: DueAction) -> TicketState | None:
+        started = ActionStarted(
+            action_id=due.instance_id,
+            action_type=due.step.action_type,
+            attempt=due.attempt,
+            lease_expires_at=self._clock() + self._settings.lease,
+            worker=self._settings.worker,
+            run_id=self._metadata.correlation_id,
+            carried_action_ids=due.carried_action_ids,
+        )
+        try:
+            self._append(state, state.version, [started])
+        except WrongExpectedVersion:
+            self.stats.add("claims_lost")
+            return None
+        self.stats.add("started")
+        return self._reread(state)
+
+    def _run(
+        self, action: ActionBase[Any], due: DueAction, state: TicketState, ctx: TicketContext
+    ) -> list[DomainEvent]:
+        previous = state.action(due.instance_id)
+        reconcile_first = due.kind is DueKind.RECONCILE or (
+            previous is not None and previous.last_error_type == IN_DOUBT_ERROR
+        )
+        try:
+            if reconcile_first:
+                events = self._reconcile(action, due, ctx, run_if_not_found=due.run_if_not_found)
+                if events is not None:
+                    return events
+            return self._outcome_events(action, due, state, action.execute(ctx))
+        except ActionInDoubt as exc:
+            # The write may have landed: look right away (this catches effect-then-fail);
+            # if it cannot be seen yet, the next attempt looks again before writing.
+            self.stats.add("in_doubt")
+            events = self._reconcile(action, due, ctx, run_if_not_found=False, cause=exc)
+            return events or self._failure(due, exc, retryable=True, error_type=IN_DOUBT_ERROR)
+        except ActionError as exc:
+            return self._failure(due, exc, retryable=exc.retryable, effects=exc.effects)
+        except Exception as exc:  # a bug or an unexpected error: record it, never lose it
+            log.exception("ticket %s: %s raised", ctx.ticket_id, due.instance_id)
+            return self._failure(due, exc, retryable=True)
+
+    def _reconcile(
+        self,
+        action: ActionBase[Any],
+        due: DueAction,
+        ctx: TicketContext,
+        *,
+        run_if_not_found: bool,
+        cause: Exception | None = None,
+    ) -> list[DomainEvent] | None:
+        """Events recording what reconcile found; None means "not found: run it"."""
+        try:
+            result = action.reconcile(ctx)
+        except Exception as exc:  # noqa: BLE001 - any failure to look means "cannot tell yet"
+            log.warning(
+                "ticket %s: reconcile of %s failed: %s", ctx.ticket_id, due.instance_id, exc
+            )
+            return self._failure(due, exc, retryable=True, error_type=IN_DOUBT_ERROR)
+        if result.verdict is ReconcileVerdict.FOUND:
+            self.stats.add("reconciled")
+            found = result.outcome or Completed(summary=None)
+            return [self._completed(due, found, reconciled=True)]
+        if result.verdict is ReconcileVerdict.UNKNOWN:
+            return [
+                ActionFailed(
+                    action_id=due.instance_id,
+                    action_type=due.step.action_type,
+                    attempt=due.attempt,
+                    error=_text(f"cannot tell whether the effect happened: {result.note}"),
+                    error_type="ReconcileUnknown",
+                    retryable=False,
+                    needs_review=True,
+                )
+            ]
+        if cause is not None:
+            return None
+        if run_if_not_found:
+            return None
+        return self._failure(
+            due, RuntimeError("effect not found after the last attempt"), retryable=False
+        )
+
+    def _outcome_events(
+        self, action: ActionBase[Any], due: DueAction, state: TicketState, outcome: Outcome
+    ) -> list[DomainEvent]:
+        if isinstance(outcome, Skipped):
+            self.stats.add("skipped")
+            return [
+                ActionSkipped(
+                    action_id=due.instance_id,
+                    action_type=action.TYPE,
+                    reason=_text(outcome.reason),
+                    fingerprint=state.fingerprint,
+                )
+            ]
+        return [self._completed(due, outcome, reconciled=False)]
+
+    def _completed(
+        self, due: DueAction, outcome: Completed, *, reconciled: bool
+    ) -> ActionCompleted:
+        self.stats.add("completed")
+        return ActionCompleted(
+            action_id=due.instance_id,
+            action_type=due.step.action_type,
+            attempt=due.attempt,
+            summary=outcome.summary,
+            details=dict(outcome.details),
+            effects=list(outcome.effects),
+            reconciled=reconciled,
+        )
+
+    def _failure(
+        self,
+        due: DueAction,
+        exc: BaseException,
+        *,
+        retryable: bool,
+        error_type: str | None = None,
+        effects: Sequence[Any] = (),
+    ) -> list[DomainEvent]:
+        key = f"{self._report_id}/{due.instance_id}"
+        next_at = retry_at(
+            self._policy, self._clock(), due.series_attempt, key, retryable=retryable
+        )
+        self.stats.add("failed" if next_at is None else "waiting")
+        return [
+            ActionFailed(
+                action_id=due.instance_id,
+                action_type=due.step.action_type,
+                attempt=due.attempt,
+                error=_text(str(exc) or type(exc).__name__),
+                error_type=error_type or type(exc).__name__,
+                retryable=next_at is not None,
+                next_attempt_at=next_at,
+                effects=list(effects),
+            )
+        ]
+
+    def _record(self, state: TicketState, due: DueAction, events: list[DomainEvent]) -> TicketState:
+        """Append the outcome; if the stream moved since the claim, check we still own it."""
+        version = state.version
+        for _ in range(10):
+            try:
+                self._append(state, version, events)
+                return self._reread(state)
+            except WrongExpectedVersion:
+                state = self._reread(state)
+                current = state.action(due.instance_id)
+                owns = (
+                    current is not None
+                    and current.status is ActionStatus.RUNNING
+                    and current.attempts == due.attempt
+                    and current.worker == self._settings.worker
+                )
+                if not owns:
+                    # Our lease expired and another worker took the action over; its reconcile
+                    # will find our effect. Recording ours now would be an illegal transition.
+                    log.warning(
+                        "ticket %s: %s was taken over before its outcome was recorded",
+                        state.ticket_id,
+                        due.instance_id,
+                    )
+                    self.stats.add("taken_over")
+                    return state
+                version = state.version
+        raise RuntimeError(
+            f"ticket {state.ticket_id}: could not record the outcome of "
+            f"{due.instance_id} (the stream keeps moving)"
+        )
+
+    def _append(self, state: TicketState, version: int, events: list[DomainEvent]) -> None:
+        self._store.append(
+            [
+                StreamAppend(
+                    ticket_stream(state.ticket_id),
+                    version,
+                    [to_new_event(e, self._metadata) for e in events],
+                )
+            ]
+        )
+
+    def _reread(self, state: TicketState) -> TicketState:
+        newer = self._store.read_stream(ticket_stream(state.ticket_id), state.version)
+        return fold_into(state, newer, strict=False)
+
+
+def _text(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_TEXT else message[: MAX_ERROR_TEXT - 1] + "…"
