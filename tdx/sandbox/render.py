@@ -83,7 +83,7 @@ def ticket(store: TenantStore, t: Ticket, now: datetime) -> Json:
         "UrgencyName": store.name("urgency", t.urgency_id),
         "PriorityID": t.priority_id,
         "PriorityName": store.name("priority", t.priority_id),
-        "PriorityOrder": float(t.priority_id % 10),
+        "PriorityOrder": store.priority_order.get(t.priority_id, 0.0),
         "SlaID": 0,
         "SlaName": "",
         "IsSlaViolated": False,

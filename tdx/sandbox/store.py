@@ -56,6 +56,7 @@ class TenantStore:
             "service": {s.id: s.name for s in tenant.services},
         }
         self.models_by_id = {m.id: m for m in tenant.product_models}
+        self.priority_order = {p.id: float(i + 1) for i, p in enumerate(tenant.priorities)}
         self.relationship_types = {t.id: t for t in tenant.relationship_types}
         self.feed_by_ticket: dict[int, list[FeedEntry]] = defaultdict(list)
         for entry in tenant.feed:
