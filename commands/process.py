@@ -15,7 +15,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +82,8 @@ class PassStats:
 class ProcessSettings:
     lease: timedelta = timedelta(minutes=10)
     worker: str = field(default_factory=worker_name)
+    # The actions of one ticket share one TDX read cache; False only to measure its effect.
+    share_reads: bool = True
 
 
 def pipeline_steps(pipeline: Sequence[ActionBase[Any]]) -> list[PipelineStep]:
@@ -212,7 +214,7 @@ class Processor:
     ) -> None:
         store = open_store()
         clone = Processor(store, self._client, **self._shared)
-        clone._settings = ProcessSettings(self._settings.lease, worker_name())
+        clone._settings = replace(self._settings, worker=worker_name())
         try:
             drain(clone)
         finally:
@@ -250,6 +252,9 @@ class Processor:
                 continue
             state = claimed
             self._ran(shared).add(due.instance_id)
+            if not self._settings.share_reads:  # benchmark baseline: no cache between actions
+                reads = TicketReads(self._client, self._tenant, ticket_id)
+                lookups = self._lookups.for_ticket(reads)
             ctx = TicketContext(
                 ticket_id=ticket_id,
                 report_row=state.row or {},
