@@ -30,8 +30,8 @@ from tdxq.tdx.sandbox import (
 )
 
 from .database import database_settings, dsn_or_exit
-from .run import run_report
-from .run_cmd import print_run, progress_bar
+from .run import RunReport, run_report
+from .run_cmd import progress_bar
 from .runtime import open_runtime
 from .sandbox_config import sandbox_config_text
 from .shutdown import StopFlag
@@ -85,18 +85,15 @@ def demo(
         ):
             for label in ("first pass: everything is new", "second pass: nothing to do again"):
                 console.rule(label)
-                writes_before = len(app.writes)
                 for report_id in REPORTS:
                     if stop():
                         break
+                    writes_at = len(app.writes)
                     with progress_bar(True, f"report {report_id}") as hook:
                         report = run_report(
                             runtime, report_id, progress=hook, should_stop=stop, mode="demo"
                         )
-                    print_run(report, json_output=False)
-                console.print(
-                    f"TDX writes in this pass: [bold]{len(app.writes) - writes_before}[/bold]"
-                )
+                    console.print(summary_line(report, len(app.writes) - writes_at))
             summary = activity_summary(runtime.store.connection, DEMO_SCHEMA)
         calls = app.call_counts
     console.rule("summary")
@@ -114,6 +111,21 @@ def demo(
         f"  TDXQ_SCHEMA={DEMO_SCHEMA} .venv/bin/tdxq doctor\n"
         "  .venv/bin/tdxq sandbox serve          # a sandbox of your own, with TDX's rate limits\n"
         "  .venv/bin/tdxq sandbox init-config    # a tdxq.toml for it, then `tdxq run --dry-run`"
+    )
+
+
+def summary_line(report: RunReport, writes: int) -> str:
+    f = report.figures()
+    done = ", ".join(
+        f"{f[k]} {k}"
+        for k in ("completed", "skipped", "reconciled", "waiting", "failed")
+        if f.get(k)
+    )
+    return (
+        f"report {report.report_id}: {f['tickets_on_report']} tickets "
+        f"({f['tickets_new']} new, {f['tickets_changed']} changed) · "
+        f"{f.get('started', 0)} actions run{': ' + done if done else ''} · "
+        f"{writes} TDX writes · {f['duration_s']:.1f} s"
     )
 
 
