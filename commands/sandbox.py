@@ -116,21 +116,26 @@ def _banner(server: SandboxServer, as_json: bool) -> str:
     )
 
 
-def _wait_for_stop(server: SandboxServer) -> None:
-    stop = threading.Event()
+class _StopSignal:
+    """SIGTERM (and Ctrl-C) end `serve` cleanly; installed before the banner is printed, so a
+    supervisor that stops the sandbox right after reading it still gets a clean exit."""
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._previous = signal.signal(signal.SIGTERM, self._on_signal)
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        while not stop.wait(0.5):
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self._event.set()
+
+    def wait_then_close(self, server: SandboxServer) -> None:
+        try:
+            while not self._event.wait(0.5):
+                pass
+        except KeyboardInterrupt:
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.close()
+        finally:
+            signal.signal(signal.SIGTERM, self._previous)
+            server.close()
 
 
 @sandbox_app.command("serve")
@@ -219,6 +224,7 @@ def serve_command(
         faults=faults,
         token_lifetime_s=token_lifetime,
     )
+    stop = _StopSignal()
     try:
         server = serve(SandboxApp(tenant, config), host=host, port=port)
     except OSError as exc:
@@ -232,7 +238,7 @@ def serve_command(
             "documented credentials.",
             err=True,
         )
-    _wait_for_stop(server)
+    stop.wait_then_close(server)
 
 
 @sandbox_app.command("dump-tenant")

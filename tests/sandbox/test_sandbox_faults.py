@@ -187,7 +187,7 @@ def test_effect_then_fail_timeout_over_http_holds_the_socket(
     with pytest.raises(httpx.ReadTimeout):
         http_client.post(FEED, json={"Comments": "lost answer"}, timeout=0.5)
 
-    assert 0.4 < time.monotonic() - started < 3
+    assert 0.4 < time.monotonic() - started < 4.5  # the client gave up; the server held on
     assert [w["effect"]["kind"] for w in app.writes] == ["feed_entry"]
 
 
