@@ -145,6 +145,7 @@ class SandboxApp:
     def set_rate_limit(
         self, enabled: bool | None = None, window_scale: float | None = None
     ) -> None:
+        """Switch limits on or off, or change the window scale (which starts fresh windows)."""
         if enabled is not None:
             self._rate_limit = enabled
         if window_scale is not None:
