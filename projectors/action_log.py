@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 from tdxq.eventlog import RecordedEvent, decode
@@ -64,9 +64,12 @@ Key = tuple[int, str]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ActionLogRow:
-    """One row of ``daemon_action_log``; field order is the table's column order."""
+class ActionLogRow(NamedTuple):
+    """One row of ``daemon_action_log``; field order is the table's column order.
+
+    A named tuple: immutable, built straight from a fetched row, and cheap to copy with
+    ``_replace`` (a rebuild makes about one copy per event).
+    """
 
     log_id: UUID
     ticket_id: int
@@ -76,11 +79,11 @@ class ActionLogRow:
     executed_at: datetime | None
     status: str
     error_message: str | None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    attempts: int = 0
-    first_attempt_at: datetime | None = None
-    lease_expires_at: datetime | None = None
-    last_position: int = 0
+    metadata: Mapping[str, Any]
+    attempts: int
+    first_attempt_at: datetime | None
+    lease_expires_at: datetime | None
+    last_position: int
 
     @property
     def key(self) -> Key:
@@ -144,6 +147,10 @@ def new_row(event: RecordedEvent, ticket_id: int, action_id: str) -> ActionLogRo
         executed_at=None,
         status=RUNNING,
         error_message=None,
+        metadata={},
+        attempts=0,
+        first_attempt_at=None,
+        lease_expires_at=None,
         last_position=event.position,
     )
 
@@ -163,8 +170,7 @@ def step(
     if event.type == ActionLeaseRenewed.TYPE:
         if row is None or row.status != RUNNING or attempt != row.attempts:
             return row
-        return replace(
-            row,
+        return row._replace(
             lease_expires_at=_time(data.get("lease_expires_at")),
             metadata={**row.metadata, "worker": data.get("worker")},
             last_position=event.position,
@@ -190,8 +196,7 @@ def _started(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -
     if data.get("carried_action_ids") is not None:
         metadata["carried_action_ids"] = data["carried_action_ids"]
     attempt = data.get("attempt")
-    return replace(
-        row,
+    return row._replace(
         action_type=str(data.get("action_type") or row.action_type),
         executed_at=event.recorded_at,
         status=RUNNING,
@@ -206,8 +211,7 @@ def _started(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -
 
 def _completed(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -> ActionLogRow:
     attempt = data.get("attempt")
-    return replace(
-        row,
+    return row._replace(
         action_type=str(data.get("action_type") or row.action_type),
         executed_at=event.recorded_at,
         status=COMPLETED,
@@ -233,8 +237,7 @@ def _failed(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) ->
     next_attempt_at = data.get("next_attempt_at")
     waits = next_attempt_at is not None and retryable and not needs_review
     attempt = data.get("attempt")
-    return replace(
-        row,
+    return row._replace(
         action_type=str(data.get("action_type") or row.action_type),
         executed_at=event.recorded_at,
         status=WAITING if waits else FAILED,
@@ -255,8 +258,7 @@ def _failed(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) ->
 
 
 def _skipped(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -> ActionLogRow:
-    return replace(
-        row,
+    return row._replace(
         action_type=str(data.get("action_type") or row.action_type),
         executed_at=event.recorded_at,
         status=SKIPPED,
@@ -271,8 +273,7 @@ def retry(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -> A
     """A retry request: a failed action waits for the next pass; anything else is unchanged."""
     if row.status != FAILED:
         return row
-    return replace(
-        row,
+    return row._replace(
         executed_at=event.recorded_at,
         status=WAITING,
         metadata={
@@ -296,11 +297,7 @@ class PreparedEvent:
     event: RecordedEvent
     data: Mapping[str, Any]
     ticket_id: int
-
-    @property
-    def action_id(self) -> str | None:
-        value = self.data.get("action_id")
-        return value if isinstance(value, str) and value else None
+    action_id: str | None  # None only for a ticket-wide retry request
 
 
 def prepare(events: Sequence[RecordedEvent]) -> list[PreparedEvent]:
@@ -311,9 +308,14 @@ def prepare(events: Sequence[RecordedEvent]) -> list[PreparedEvent]:
         data = event_data(event)
         try:
             ticket_id = ticket_id_of(event, data)
-            item = PreparedEvent(event, data, ticket_id)
-            if item.action_id is None and event.type != RetryRequested.TYPE:
-                raise UnusableEvent(f"{event.type} at position {event.position} has no action_id")
+            action_id = data.get("action_id")
+            if not isinstance(action_id, str) or not action_id:
+                if event.type != RetryRequested.TYPE:
+                    raise UnusableEvent(
+                        f"{event.type} at position {event.position} has no action_id"
+                    )
+                action_id = None
+            item = PreparedEvent(event, data, ticket_id, action_id)
         except UnusableEvent as exc:
             log.warning("daemon_action_log: %s; event left out", exc)
             continue

@@ -7,7 +7,6 @@ the fold in Python (``action_log.py``), one INSERT … ON CONFLICT of the rows t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any, Final
 
 import orjson
@@ -19,7 +18,7 @@ from .action_log import EVENT_TYPES, ActionLogRow, Key, NeededRows, fold_batch, 
 from .projector import Conn, TableNames
 
 TABLE: Final = "daemon_action_log"
-COLUMNS: Final = tuple(f.name for f in fields(ActionLogRow))
+COLUMNS: Final = ActionLogRow._fields
 _SQL_TYPES: Final = {
     "log_id": "uuid",
     "ticket_id": "integer",
@@ -113,5 +112,5 @@ def upsert_rows(conn: Conn, table: sql.Identifier, rows: Sequence[ActionLogRow])
 
 def encode_rows(rows: Sequence[ActionLogRow]) -> str:
     """The rows as one JSON array for ``jsonb_to_recordset``."""
-    records: list[dict[str, Any]] = [{c: getattr(row, c) for c in COLUMNS} for row in rows]
+    records: list[dict[str, Any]] = [row._asdict() for row in rows]
     return orjson.dumps(records).decode()

@@ -81,6 +81,7 @@ def rebuild(
     swap: bool = True,
     batch_size: int = DEFAULT_REBUILD_BATCH,
     on_progress: ProgressCallback | None = None,
+    lock_timeout_s: float = 10.0,
 ) -> RebuildResult:
     """Rebuild ``projector``'s tables from position 0 and swap them in (see module doc)."""
     if not conn.autocommit:
@@ -93,7 +94,9 @@ def rebuild(
     try:
         create_shadow(conn, schema, projector)
         applied = _fill_shadow(conn, projector, schema, batch_size, on_progress)
-        position, diffs, applied_last = _compare_and_swap(conn, projector, schema, swap)
+        position, diffs, applied_last = _compare_and_swap(
+            conn, projector, schema, swap, lock_timeout_s
+        )
     except BaseException:
         _discard_shadow(conn, schema, projector)
         raise
@@ -147,7 +150,7 @@ def _checkpoint(conn: Conn, schema: str, name: str) -> int:
 
 
 def _compare_and_swap(
-    conn: Conn, projector: Projector, schema: str, swap: bool
+    conn: Conn, projector: Projector, schema: str, swap: bool, lock_timeout_s: float
 ) -> tuple[int, list[TableDiff], int]:
     """One transaction: both caught up to the same position, compared, then swapped or dropped."""
     store = EventStore(conn, schema)
@@ -170,7 +173,7 @@ def _compare_and_swap(
                     diff.only_in_shadow,
                 )
         if swap:
-            swap_in(conn, schema, projector, position)
+            swap_in(conn, schema, projector, position, lock_timeout_s)
         else:
             drop_shadow(conn, schema, projector)
     return position, diffs, applied

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg import pq, sql
 
 from .checkpoints import delete_checkpoint, set_checkpoint
@@ -105,14 +106,37 @@ def dependent_views(conn: Conn, schema: str, table: str) -> list[DependentView]:
     return views
 
 
-def swap_in(conn: Conn, schema: str, projector: Projector, position: int) -> None:
+def swap_in(
+    conn: Conn, schema: str, projector: Projector, position: int, lock_timeout_s: float = 10.0
+) -> None:
     """Replace the live tables by the shadow ones and set the live checkpoint to ``position``.
 
     Must run inside the caller's transaction (which should hold the live checkpoint's lock);
     the renames take ACCESS EXCLUSIVE locks, so readers wait for the commit, never see a gap.
+    A reader that holds the live table longer than ``lock_timeout_s`` makes the swap fail
+    (SwapError) rather than stall every other reader queued behind the swap.
     """
     if conn.info.transaction_status is not pq.TransactionStatus.INTRANS:
         raise RuntimeError("swap_in must run inside a transaction")
+    conn.execute(
+        sql.SQL("SET LOCAL lock_timeout = {}").format(
+            sql.Literal(f"{int(lock_timeout_s * 1000)}ms")
+        )
+    )
+    try:
+        _swap_tables(conn, schema, projector)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise SwapError(
+            f"could not lock {projector.name} for the swap within {lock_timeout_s:g}s (a long "
+            "transaction is reading it?); the live projection is untouched"
+        ) from exc
+    set_checkpoint(conn, schema, projector.name, position)
+    delete_checkpoint(conn, schema, shadow_checkpoint_name(projector))
+    conn.execute("SET LOCAL search_path TO DEFAULT")
+    conn.execute("SET LOCAL lock_timeout TO DEFAULT")
+
+
+def _swap_tables(conn: Conn, schema: str, projector: Projector) -> None:
     # Definitions come back unqualified for names in this schema, so re-creating them after
     # the rename binds them to the new tables.
     conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
@@ -143,12 +167,9 @@ def swap_in(conn: Conn, schema: str, projector: Projector, position: int) -> Non
             )
         try:
             conn.execute(sql.SQL("DROP TABLE {}").format(_ident(schema, old)))
-        except Exception as exc:
+        except psycopg.errors.DependentObjectsStillExist as exc:
             raise SwapError(f"cannot drop the replaced {schema}.{table}: {exc}") from exc
         _restore_index_names(conn, schema, table)
-    set_checkpoint(conn, schema, projector.name, position)
-    delete_checkpoint(conn, schema, shadow_checkpoint_name(projector))
-    conn.execute("SET LOCAL search_path TO DEFAULT")
 
 
 def _restore_index_names(conn: Conn, schema: str, table: str) -> None:

@@ -18,6 +18,7 @@ from tdxq.projectors.checkpoints import read_checkpoints
 from tdxq.projectors.compare import compare_tables
 from tdxq.projectors.rebuild import RebuildInProgress, rebuild
 from tdxq.projectors.runner import catch_up
+from tdxq.projectors.shadow import SwapError
 
 from ..conftest import Schema
 from .history import append, typical_history
@@ -74,11 +75,11 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
         try:
             with schema.connect() as conn:
                 writer = EventStore(conn, schema.name)
-                for ticket in range(1000, 1300, 3):
+                for ticket in range(1000, 1600, 3):
                     if stop.is_set():
                         return
                     populate(writer, range(ticket, ticket + 3))
-                    time.sleep(0.005)
+                    time.sleep(0.01)
         except BaseException as exc:
             errors.append(exc)
 
@@ -109,13 +110,11 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
             thread.join(timeout=60)
     assert not errors
     assert result.swapped and result.identical, result.as_json()
-    assert len(progress) > 3 and progress[-1][0] >= progress[0][0]
-    assert len({head for _, head in progress}) > 1, "the head moved during the build"
-    assert result.position > 0
+    assert len(progress) > 3
+    assert progress[0][1] < result.position, "events appended during the build are included"
 
     catch_up(store.connection, PROJECTOR, store.schema)
     head = store.head_position()
-    assert head > result.position, "appends went on during the rebuild"
     reference = fresh_fold(store, head)
     diff = compare_tables(
         store.connection, "daemon_action_log", ident(store, "daemon_action_log"), reference
@@ -185,6 +184,7 @@ def test_swap_keeps_views_grants_and_index_names(store: EventStore) -> None:
             )
         )
         indexes_before = _index_names(store)
+        constraints_before = _constraint_names(store)
         conn.execute(
             sql.SQL("DELETE FROM {} WHERE ticket_id = 1").format(ident(store, "daemon_action_log"))
         )
@@ -193,6 +193,7 @@ def test_swap_keeps_views_grants_and_index_names(store: EventStore) -> None:
         assert result.swapped and not result.identical
 
         assert _index_names(store) == indexes_before
+        assert _constraint_names(store) == constraints_before
         for view in ("daemon_action_status", "daemon_activity_summary", "daemon_recent_activity"):
             count = conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(ident(store, view))
@@ -216,6 +217,15 @@ def test_swap_keeps_views_grants_and_index_names(store: EventStore) -> None:
         )
         conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def _constraint_names(store: EventStore) -> list[str]:
+    rows = store.connection.execute(
+        "SELECT conname FROM pg_constraint"
+        " WHERE conrelid = (quote_ident(%s) || '.daemon_action_log')::regclass ORDER BY 1",
+        (store.schema,),
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _index_names(store: EventStore) -> list[str]:
@@ -268,4 +278,17 @@ def test_a_second_rebuild_is_refused_while_one_runs(schema: Schema, store: Event
         other.execute("SELECT pg_advisory_lock(%s)", (key,))
         with pytest.raises(RebuildInProgress, match="already running"):
             rebuild(store.connection, PROJECTOR, store.schema)
+    assert "daemon_action_log__shadow" not in tables_in_schema(store)
+
+
+def test_a_long_reader_makes_the_swap_fail_cleanly(schema: Schema, store: EventStore) -> None:
+    populate(store, range(1, 5))
+    catch_up(store.connection, PROJECTOR, store.schema)
+    before = live_rows(store)
+    with schema.connect(autocommit=False) as reader:
+        reader.execute(sql.SQL("SELECT count(*) FROM {}").format(ident(store, "daemon_action_log")))
+        with pytest.raises(SwapError, match="could not lock daemon_action_log"):
+            rebuild(store.connection, PROJECTOR, store.schema, lock_timeout_s=0.2)
+        reader.rollback()
+    assert live_rows(store) == before
     assert "daemon_action_log__shadow" not in tables_in_schema(store)
