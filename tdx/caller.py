@@ -27,6 +27,7 @@ from .errors import (
     BadRequest,
     Forbidden,
     NotFound,
+    RateBudgetExhausted,
     RateLimited,
     ServerError,
     TdxError,
@@ -193,7 +194,7 @@ class ApiCaller:
         waited = 0.0
         while (delay := self._budget.before_call(call.key)) > 0:
             if waited + delay > self._rate.max_wait_s:
-                raise RateLimited(
+                raise RateBudgetExhausted(
                     f"{call.label}: rate budget spent; the wait ({waited + delay:.0f} s) "
                     f"would exceed {self._rate.max_wait_s:.0f} s",
                     reset_at=self._clock() + delay,

@@ -77,6 +77,10 @@ class RateLimited(TdxError):
         self.reset_at = reset_at
 
 
+class RateBudgetExhausted(RateLimited):
+    """Waiting for the endpoint's window to reset would take longer than the client allows."""
+
+
 class ServerError(TdxError):
     """TDX answered 5xx to a call that is safe to retry, and kept doing so."""
 

@@ -9,18 +9,23 @@ from dataclasses import dataclass
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_random_exponential,
 )
 
-from .errors import RateLimited, ServerError, TransportError
+from .errors import RateBudgetExhausted, RateLimited, ServerError, TransportError
 
 _log = logging.getLogger("tdxq.tdx")
 
 RETRYABLE = (RateLimited, ServerError, TransportError)
 """Raised only for calls that are safe to repeat: reads, searches, logins, and writes that were
 rejected (429) or never sent. A write with an unknown outcome raises AmbiguousWrite instead."""
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Pure decision: may this failure be followed by another try of the same call?"""
+    return isinstance(error, RETRYABLE) and not isinstance(error, RateBudgetExhausted)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def make_retrying(policy: RetryPolicy, *, sleep: Callable[[float], None]) -> Ret
     return Retrying(
         stop=stop_after_attempt(policy.max_attempts),
         wait=wait,
-        retry=retry_if_exception_type(RETRYABLE),
+        retry=retry_if_exception(is_retryable),
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,

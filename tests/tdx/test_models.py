@@ -194,6 +194,6 @@ def test_patch_operations() -> None:
         "path": "/attributes/5678",
     }
     with pytest.raises(ValidationError):
-        PatchOperation(op="test", path="/title")  # type: ignore[arg-type]
+        PatchOperation(op="test", path="/title")
     with pytest.raises(ValidationError):
         PatchOperation(op="add", path="title", value="x")
