@@ -70,14 +70,20 @@ def main() -> None:
                 conn.execute(
                     "INSERT INTO bench_bare (event_id, stream, version, type, data, metadata)"
                     " VALUES (%s, %s, 1, %s, %s::jsonb, '{}')",
-                    (uuid.uuid4(), f"s:{run}:{i}", "ticket_seen", orjson.dumps(payload(i)).decode()),
+                    (
+                        uuid.uuid4(),
+                        f"s:{run}:{i}",
+                        "ticket_seen",
+                        orjson.dumps(payload(i)).decode(),
+                    ),
                 )
 
         def tdxq_batched() -> None:
             for b in range(args.batches):
                 appends = [
                     StreamAppend(
-                        f"b:{run}:{b}:{i}", StreamState.NO_STREAM,
+                        f"b:{run}:{b}:{i}",
+                        StreamState.NO_STREAM,
                         [NewEvent("ticket_seen", payload(i))],
                     )
                     for i in range(args.batch_size)
@@ -87,8 +93,13 @@ def main() -> None:
         def bare_batched() -> None:
             for b in range(args.batches):
                 rows = [
-                    {"event_id": str(uuid.uuid4()), "stream": f"b:{run}:{b}:{i}",
-                     "type": "ticket_seen", "data": payload(i), "metadata": {}}
+                    {
+                        "event_id": str(uuid.uuid4()),
+                        "stream": f"b:{run}:{b}:{i}",
+                        "type": "ticket_seen",
+                        "data": payload(i),
+                        "metadata": {},
+                    }
                     for i in range(args.batch_size)
                 ]
                 conn.execute(BASELINE_BATCH, (orjson.dumps(rows).decode(),))
@@ -99,10 +110,16 @@ def main() -> None:
 
         batched_events = args.batches * args.batch_size
         results = [
-            ("single-event appends/s", rate(args.single, tdxq_single),
-             rate(args.single, bare_single)),
-            (f"batched ({args.batch_size}/batch) events/s", rate(batched_events, tdxq_batched),
-             rate(batched_events, bare_batched)),
+            (
+                "single-event appends/s",
+                rate(args.single, tdxq_single),
+                rate(args.single, bare_single),
+            ),
+            (
+                f"batched ({args.batch_size}/batch) events/s",
+                rate(batched_events, tdxq_batched),
+                rate(batched_events, bare_batched),
+            ),
         ]
 
     table = Table("measure", "tdxq", "bare INSERT", "ratio tdxq/bare", title="bench/append.py")
