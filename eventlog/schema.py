@@ -45,7 +45,6 @@ class DomainEvent(BaseModel):
         return data
 
 
-
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
