@@ -130,3 +130,17 @@ class TokenKeeper:
     def _wrap(self, value: str) -> Token:
         self._on_new_token(value)
         return make_token(value, obtained_at=self._clock(), refresh_margin_s=self._refresh_margin_s)
+
+
+def token_from_body(body: str) -> str | None:
+    """TDX sends the bare JWT as text/plain; tolerate a JSON-quoted string too."""
+    text = body.strip()
+    if text.startswith('"'):
+        try:
+            decoded = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        text = decoded.strip() if isinstance(decoded, str) else ""
+    if not text or any(ch.isspace() for ch in text) or text.startswith(("{", "[", "<")):
+        return None
+    return text

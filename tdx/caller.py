@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
-from .auth import TokenKeeper
+from .auth import TokenKeeper, token_from_body
 from .credentials import Credentials, LoginCredentials
 from .errors import (
     AmbiguousWrite,
@@ -282,7 +282,7 @@ class ApiCaller:
             "POST", credentials.login_path, {}, json=credentials.login_body(), authenticated=False
         )
         response = self.send(call)
-        token = _token_text(response.text)
+        token = token_from_body(response.text)
         if token is None:
             raise AuthError(
                 f"{call.label} → {response.status_code} but the body is not a token",
@@ -291,17 +291,3 @@ class ApiCaller:
                 status=response.status_code,
             )
         return token
-
-
-def _token_text(body: str) -> str | None:
-    """TDX sends the bare JWT as text/plain; tolerate a JSON-quoted string too."""
-    text = body.strip()
-    if text.startswith('"'):
-        try:
-            decoded = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return None
-        text = decoded.strip() if isinstance(decoded, str) else ""
-    if not text or any(ch.isspace() for ch in text) or text.startswith(("{", "[", "<")):
-        return None
-    return text

@@ -7,7 +7,7 @@ import base64
 import orjson
 import pytest
 
-from tdxq.tdx.auth import FALLBACK_LIFETIME_S, jwt_expiry, make_token
+from tdxq.tdx.auth import FALLBACK_LIFETIME_S, jwt_expiry, make_token, token_from_body
 from tdxq.tdx.redact import MASK, Redactor
 
 # The sample token of TDX's documentation (header, payload; signature irrelevant).
@@ -61,3 +61,19 @@ def test_redactor_masks_known_secrets_longest_first() -> None:
     redact = Redactor(("abcd", "abcdefgh", "xy"))
     assert redact("key abcdefgh and abcd and xy") == f"key {MASK} and {MASK} and xy"
     assert "abcd" not in repr(redact)
+
+
+@pytest.mark.parametrize(
+    ("body", "token"),
+    [
+        ("eyJ0.eyJl.sig", "eyJ0.eyJl.sig"),
+        ("  eyJ0.eyJl.sig\r\n", "eyJ0.eyJl.sig"),
+        ('"eyJ0.eyJl.sig"', "eyJ0.eyJl.sig"),
+        ("", None),
+        ('{"Message": "denied"}', None),
+        ("<html>login</html>", None),
+        ("two words", None),
+    ],
+)
+def test_login_body_is_the_bare_token(body: str, token: str | None) -> None:
+    assert token_from_body(body) == token

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from tdxq.tdx import (
@@ -131,3 +134,17 @@ def test_base_url_forms_reach_the_api(sandbox: SandboxFactory, suffix: str) -> N
     transport = box.app.transport() if box.transport is not None else None
     with TdxClient(box.root_url + suffix, ADMIN, FAST, transport=transport) as client:
         assert client.get_ticket(TICKET_APP, TICKET_ID).id == TICKET_ID
+
+
+def test_calls_are_logged_at_debug_with_template_status_and_time(
+    sandbox: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tdxq.tdx")
+    client = sandbox().client()
+    client.get_ticket(TICKET_APP, TICKET_ID)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tdxq.tdx"]
+    assert any(re.fullmatch(r"POST auth/loginadmin → 200 in [\d.]+ ms.*", line) for line in lines)
+    assert any(
+        re.fullmatch(r"GET \{appId\}/tickets/\{id\} → 200 in [\d.]+ ms \(rate 59/60\)", line)
+        for line in lines
+    )
