@@ -140,7 +140,7 @@ _NOISE = re.compile(
     | \b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b        # GUIDs
     | \b(?:[0-9a-f]{2}[:\-]){5}[0-9a-f]{2}\b                                 # MAC addresses
     | (?<![\w\-])(?:\+?\d{1,3}[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}
-      (?:\s*(?:x|ext\.?)\s*\d{1,6})?(?![\w\-])                               # phone numbers
+      (?:\s*(?:x|ext\.?)\s*\d{1,6}(?![\w@]))?(?![\w\-])                       # phone numbers
     """,
     re.IGNORECASE | re.VERBOSE,
 )

@@ -300,3 +300,12 @@ def test_extraction_is_stable_on_its_own_output(text: str) -> None:
 )
 def test_numbers_without_a_tag_word_before_them_are_never_identifiers(words: list[str]) -> None:
     assert extract_identifiers([" ".join(words)], limit=50) == []
+
+
+def test_a_phone_number_does_not_swallow_the_start_of_a_following_email() -> None:
+    # Found by hypothesis: "x0" after a phone number was read as an extension, leaving
+    # "@lsa-it2.umich.edu" without its local part, so "lsa-it2" looked like a computer name.
+    assert extract_identifiers(["200-200-0000 X0@lsa-it2.umich.edu"]) == []
+    assert extract_identifiers(["call 734-555-0123 x12 about EH-CHEM-LAB-014"]) == [
+        "EH-CHEM-LAB-014"
+    ]
