@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
-
-import os
 
 import psycopg
 import pytest
@@ -17,7 +16,6 @@ from hypothesis import settings as hypothesis_settings
 from tdxq.eventlog import EventStore, Migrator, connect
 
 from .pg import test_server, throwaway_database
-
 
 # Property tests explore new examples on developers' machines; in CI they replay a fixed
 # derivation so a submission's result does not depend on the draw. No deadline: a loaded
