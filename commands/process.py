@@ -5,19 +5,27 @@ are read in one query and folded in memory, and only tickets with something due 
 A claim is an append of ``action_started`` at the stream version the decision was made on; of
 two workers one wins, the other re-reads and decides again. Nothing is ever recorded before
 the outcome is known, and a write whose outcome is unknown is reconciled before any new try.
+
+Leases and outages: a claimed action's lease is renewed by a heartbeat while it runs (see
+``lease.py``). When Postgres cannot be reached, a claim or an outcome is appended again with the
+same event ids (so an append that did land is not doubled) until it lands or the lease expires;
+after that, reconciliation by whichever worker comes next settles the action. A failed read
+before a claim is never taken as "nothing done": it propagates and the pass is skipped.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tdxq.actions.base import ActionBase
 from tdxq.actions.context import TenantSettings, TicketContext
@@ -39,6 +47,7 @@ from tdxq.eventlog import (
     DomainEvent,
     EventStore,
     Metadata,
+    NewEvent,
     StreamAppend,
     WrongExpectedVersion,
     to_new_event,
@@ -47,18 +56,32 @@ from tdxq.eventlog import (
 from tdxq.eventlog.events import (
     ActionCompleted,
     ActionFailed,
+    ActionLeaseRenewed,
     ActionSkipped,
     ActionStarted,
     ticket_stream,
 )
+from tdxq.eventlog.subscription import TRANSIENT_ERRORS, Backoff
 from tdxq.projectors.action_state import ActionStatus
 from tdxq.projectors.ticket_state import TicketState, fold, fold_into
 from tdxq.tdx import TdxClient
+
+from .lease import Heartbeat
 
 log = logging.getLogger("tdxq.process")
 
 IN_DOUBT_ERROR = ActionInDoubt.__name__
 MAX_ERROR_TEXT = 2000
+MIN_DB_TRIES = 3
+"""Tries to reach Postgres for a claim or an outcome even when the lease is already over."""
+
+T = TypeVar("T")
+
+
+class OutcomeNotRecorded(Exception):
+    """Postgres stayed unreachable until the action's lease expired: its outcome (or its
+    claim) could not be appended. Nothing is lost for good: the next worker finds the action
+    in doubt and reconciles it against TDX."""
 
 
 def worker_name() -> str:
@@ -84,6 +107,14 @@ class ProcessSettings:
     worker: str = field(default_factory=worker_name)
     # The actions of one ticket share one TDX read cache; False only to measure its effect.
     share_reads: bool = True
+    # How often a running action's lease is renewed (None: every third of the lease).
+    renew_every: timedelta | None = None
+    # Between tries to reach Postgres while a claim or an outcome waits to be appended.
+    db_backoff: Backoff = field(default_factory=lambda: Backoff(initial_s=0.2, max_s=5.0))
+
+    @property
+    def renewal_interval(self) -> timedelta:
+        return self.renew_every if self.renew_every is not None else self.lease / 3
 
 
 def pipeline_steps(pipeline: Sequence[ActionBase[Any]]) -> list[PipelineStep]:
@@ -109,7 +140,11 @@ class Processor:
         settings: ProcessSettings | None = None,
         clock: Callable[[], datetime] = utc_now,
         should_stop: Callable[[], bool] = lambda: False,
+        reconnect: Callable[[], EventStore] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``reconnect`` opens a fresh store when Postgres dropped the connection (None: keep
+        retrying on the same one); ``sleep`` waits between such tries."""
         self._store = store
         self._client = client
         self._report_id = report_id
@@ -122,6 +157,8 @@ class Processor:
         self._settings = settings or ProcessSettings()
         self._clock = clock
         self._should_stop = should_stop
+        self._reconnect = reconnect
+        self._sleep = sleep
         self.stats = PassStats()
         self._stats_lock = threading.Lock()
         self._shared: dict[str, Any] = {
@@ -134,7 +171,14 @@ class Processor:
             "settings": settings,
             "clock": clock,
             "should_stop": should_stop,
+            "reconnect": reconnect,
+            "sleep": sleep,
         }
+
+    @property
+    def store(self) -> EventStore:
+        """The store in use (a new one after a reconnect)."""
+        return self._store
 
     # -- whole report -------------------------------------------------------------------------
 
@@ -213,12 +257,14 @@ class Processor:
         self, open_store: Callable[[], EventStore], drain: Callable[[Processor], None]
     ) -> None:
         store = open_store()
-        clone = Processor(store, self._client, **self._shared)
+        clone = Processor(store, self._client, **self._shared | {"reconnect": open_store})
         clone._settings = replace(self._settings, worker=worker_name())
         try:
             drain(clone)
         finally:
-            store.connection.close()
+            clone.store.connection.close()
+            if clone.store is not store:
+                store.connection.close()
             with self._stats_lock:
                 self.stats.counts.update(clone.stats.counts)
 
@@ -266,7 +312,7 @@ class Processor:
                 pending_summaries=due.summaries,
                 shared=shared,
             )
-            outcome = self._run(self._actions[due.step.action_id], due, state, ctx)
+            outcome, state = self._run_leased(self._actions[due.step.action_id], due, state, ctx)
             state = self._record(state, due, outcome)
         return state
 
@@ -285,13 +331,66 @@ class Processor:
             run_id=self._metadata.correlation_id,
             carried_action_ids=due.carried_action_ids,
         )
+        claim = [to_new_event(started, self._metadata)]
+        # The claim may land even when its answer is lost; until the lease ends it is ours.
+        deadline = time.monotonic() + self._settings.lease.total_seconds()
+        what = f"claim {due.instance_id}"
         try:
-            self._append(state, state.version, [started])
+            self._durably(what, state.ticket_id, deadline, self._append_new, state, claim)
         except WrongExpectedVersion:
             self.stats.add("claims_lost")
             return None
         self.stats.add("started")
-        return self._reread(state)
+        return self._durably(f"read back {what}", state.ticket_id, deadline, self._reread, state)
+
+    def _run_leased(
+        self, action: ActionBase[Any], due: DueAction, state: TicketState, ctx: TicketContext
+    ) -> tuple[list[DomainEvent], TicketState]:
+        """Run the action while a heartbeat renews its lease; the outcome's events and the
+        stream as the renewals left it."""
+        lease = _Lease(state, due)
+        interval = self._settings.renewal_interval.total_seconds()
+        name = f"lease-{state.ticket_id}-{due.step.action_type}"
+        with Heartbeat(lambda: self._renew(lease), interval, name=name):
+            events = self._run(action, due, state, ctx)
+        return events, lease.state
+
+    def _renew(self, lease: _Lease) -> bool:
+        """Append one ``action_lease_renewed``; False once the action is no longer ours."""
+        due = lease.due
+        renewal = ActionLeaseRenewed(
+            action_id=due.instance_id,
+            attempt=due.attempt,
+            lease_expires_at=self._clock() + self._settings.lease,
+            worker=self._settings.worker,
+        )
+        new = [to_new_event(renewal, self._metadata)]
+        try:
+            for _ in range(5):
+                try:
+                    self._append_new(lease.state, new)
+                except WrongExpectedVersion:
+                    lease.state = self._reread(lease.state)
+                    if not self._owns(lease.state, due):
+                        log.warning(
+                            "ticket %s: %s was taken over while it ran; no more renewals",
+                            lease.state.ticket_id,
+                            due.instance_id,
+                        )
+                        return False
+                    continue
+                lease.state = self._reread(lease.state)
+                self.stats.add("leases_renewed")
+                return True
+        except TRANSIENT_ERRORS as exc:
+            log.warning(
+                "ticket %s: cannot renew the lease of %s (%s); trying again at the next beat",
+                lease.state.ticket_id,
+                due.instance_id,
+                _first_line(exc),
+            )
+            self._reconnect_store()
+        return True
 
     def _run(
         self, action: ActionBase[Any], due: DueAction, state: TicketState, ctx: TicketContext
@@ -416,22 +515,23 @@ class Processor:
         ]
 
     def _record(self, state: TicketState, due: DueAction, events: list[DomainEvent]) -> TicketState:
-        """Append the outcome; if the stream moved since the claim, check we still own it."""
-        version = state.version
+        """Append the outcome; if the stream moved since the claim, check we still own it.
+
+        While Postgres is unreachable the same events are appended again (an append that did
+        land is recognized by its event ids) until the lease expires; then the action is left
+        in doubt for reconciliation, and ``OutcomeNotRecorded`` says so.
+        """
+        outcome = [to_new_event(e, self._metadata) for e in events]
+        deadline = self._lease_deadline(state, due)
+        what = f"record the outcome of {due.instance_id}"
+        ticket_id = state.ticket_id
         for _ in range(10):
             try:
-                self._append(state, version, events)
-                return self._reread(state)
+                self._durably(what, ticket_id, deadline, self._append_new, state, outcome)
+                return self._durably(what, ticket_id, deadline, self._reread, state)
             except WrongExpectedVersion:
-                state = self._reread(state)
-                current = state.action(due.instance_id)
-                owns = (
-                    current is not None
-                    and current.status is ActionStatus.RUNNING
-                    and current.attempts == due.attempt
-                    and current.worker == self._settings.worker
-                )
-                if not owns:
+                state = self._durably(what, ticket_id, deadline, self._reread, state)
+                if not self._owns(state, due):
                     # Our lease expired and another worker took the action over; its reconcile
                     # will find our effect. Recording ours now would be an illegal transition.
                     log.warning(
@@ -441,26 +541,103 @@ class Processor:
                     )
                     self.stats.add("taken_over")
                     return state
-                version = state.version
         raise RuntimeError(
             f"ticket {state.ticket_id}: could not record the outcome of "
             f"{due.instance_id} (the stream keeps moving)"
         )
 
-    def _append(self, state: TicketState, version: int, events: list[DomainEvent]) -> None:
-        self._store.append(
-            [
-                StreamAppend(
-                    ticket_stream(state.ticket_id),
-                    version,
-                    [to_new_event(e, self._metadata) for e in events],
-                )
-            ]
+    def _owns(self, state: TicketState, due: DueAction) -> bool:
+        """The action is still running the attempt this worker claimed."""
+        current = state.action(due.instance_id)
+        return (
+            current.status is ActionStatus.RUNNING
+            and current.attempts == due.attempt
+            and current.worker == self._settings.worker
         )
+
+    def _lease_deadline(self, state: TicketState, due: DueAction) -> float:
+        """When (``time.monotonic``) the lease of the claimed attempt ends."""
+        expires = state.action(due.instance_id).lease_expires_at
+        left = 0.0 if expires is None else (expires - self._clock()).total_seconds()
+        return time.monotonic() + max(0.0, left)
+
+    def _append_new(self, state: TicketState, events: list[NewEvent]) -> None:
+        """Append at the version ``state`` was read at; the same ``events`` may be sent again
+        after a lost answer: their ids make the second append a no-op."""
+        self._store.append([StreamAppend(ticket_stream(state.ticket_id), state.version, events)])
+
+    def _durably(
+        self, what: str, ticket_id: int, deadline: float, op: Callable[..., T], *args: Any
+    ) -> T:
+        """``op(*args)``, tried again while Postgres is unreachable, until ``deadline``
+        (monotonic; at least ``MIN_DB_TRIES`` tries). Other errors propagate at once."""
+        failures = 0
+        while True:
+            try:
+                result = op(*args)
+            except TRANSIENT_ERRORS as exc:
+                failures += 1
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and failures >= MIN_DB_TRIES:
+                    log.error(
+                        "ticket %s: could not %s: Postgres unreachable for %d tries (%s); the "
+                        "lease is over, so the next worker reconciles it against TDX",
+                        ticket_id,
+                        what,
+                        failures,
+                        _first_line(exc),
+                    )
+                    self.stats.add("outcomes_not_recorded")
+                    raise OutcomeNotRecorded(f"ticket {ticket_id}: could not {what}") from exc
+                delay = self._settings.db_backoff.delay(failures, random.random())
+                delay = min(delay, max(remaining, 0.05))
+                if failures == 1:
+                    log.warning(
+                        "ticket %s: cannot %s: Postgres unreachable (%s); trying again for up "
+                        "to %.0f s (the lease)",
+                        ticket_id,
+                        what,
+                        _first_line(exc),
+                        max(remaining, 0.0),
+                    )
+                self._sleep(delay)
+                self._reconnect_store()
+                continue
+            if failures:
+                log.info("ticket %s: could %s after %d failed tries", ticket_id, what, failures)
+            return result
+
+    def _reconnect_store(self) -> None:
+        """A fresh connection in place of one Postgres may have dropped (when we can)."""
+        if self._reconnect is None:
+            return
+        try:
+            fresh = self._reconnect()
+        except TRANSIENT_ERRORS as exc:
+            log.debug("reconnecting to Postgres failed: %s", _first_line(exc))
+            return
+        old, self._store = self._store, fresh
+        try:
+            old.connection.close()
+        except Exception as exc:  # noqa: BLE001 - a broken connection may fail to close
+            log.debug("closing a dropped connection: %s", exc)
 
     def _reread(self, state: TicketState) -> TicketState:
         newer = self._store.read_stream(ticket_stream(state.ticket_id), state.version)
         return fold_into(state, newer, strict=False)
+
+
+@dataclass(slots=True)
+class _Lease:
+    """A claimed action while it runs: the stream as the heartbeat last saw it."""
+
+    state: TicketState
+    due: DueAction
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else '(no message)'}"
 
 
 def _text(message: str) -> str:
