@@ -290,8 +290,7 @@ def retry(row: ActionLogRow, event: RecordedEvent, data: Mapping[str, Any]) -> A
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedEvent:
+class PreparedEvent(NamedTuple):
     """An action event with its current-schema data and its ticket."""
 
     event: RecordedEvent

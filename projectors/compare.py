@@ -1,7 +1,8 @@
 """Comparing a projection's live table with its rebuilt shadow, row for row.
 
-Rows are compared whole (every column, EXCEPT ALL both ways), so the comparison needs no key
-and works for any projection table; a few differing rows of each side are kept as samples.
+Rows are compared whole (every column), as multisets of row hashes, so the comparison needs no
+key and works for any projection table; when they differ, a few differing rows of each side
+(EXCEPT ALL) are kept as samples.
 """
 
 from __future__ import annotations
@@ -83,23 +84,31 @@ class TableDiff:
         }
 
 
-def _count(conn: Conn, table: sql.Identifier) -> int:
-    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _one_way(
-    conn: Conn, left: sql.Identifier, right: sql.Identifier, samples: int
-) -> tuple[int, list[dict[str, Any]]]:
+def _tally(conn: Conn, live: sql.Identifier, shadow: sql.Identifier) -> tuple[int, int, int, int]:
+    """(live rows, shadow rows, rows only in live, rows only in shadow), in one pass over each
+    table: rows are compared by the md5 of their text form, as multisets."""
     query = sql.SQL(
-        "WITH d AS (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right})"
-        " SELECT (SELECT count(*) FROM d),"
-        "        (SELECT coalesce(jsonb_agg(s.r), '[]'::jsonb)"
-        "           FROM (SELECT to_jsonb(d) AS r FROM d LIMIT %s) s)"
-    ).format(left=left, right=right)
-    row = conn.execute(query, (samples,)).fetchone()
+        "WITH u AS (SELECT md5(l::text) AS h, 1 AS w FROM {live} l"
+        "           UNION ALL SELECT md5(s::text), -1 FROM {shadow} s),"
+        " g AS (SELECT sum(w) AS d, count(*) FILTER (WHERE w = 1) AS nl,"
+        "              count(*) FILTER (WHERE w = -1) AS ns FROM u GROUP BY h)"
+        " SELECT coalesce(sum(nl), 0), coalesce(sum(ns), 0),"
+        "        coalesce(sum(d) FILTER (WHERE d > 0), 0),"
+        "        coalesce(-sum(d) FILTER (WHERE d < 0), 0)"
+        " FROM g"
+    ).format(live=live, shadow=shadow)
+    row = conn.execute(query).fetchone()
     assert row is not None  # an aggregate always returns a row
-    return int(row[0]), list(row[1])
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def _samples(
+    conn: Conn, left: sql.Identifier, right: sql.Identifier, limit: int
+) -> list[dict[str, Any]]:
+    query = sql.SQL(
+        "SELECT to_jsonb(d) FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right}) d LIMIT %s"
+    ).format(left=left, right=right)
+    return [r[0] for r in conn.execute(query, (limit,)).fetchall()]
 
 
 def _columns(conn: Conn, table: sql.Identifier) -> list[str]:
@@ -115,13 +124,14 @@ def compare_tables(
     conn: Conn, name: str, live: sql.Identifier, shadow: sql.Identifier, samples: int = SAMPLE_ROWS
 ) -> TableDiff:
     columns = _columns(conn, live)
-    only_live, live_samples = _one_way(conn, live, shadow, samples)
-    only_shadow, shadow_samples = _one_way(conn, shadow, live, samples)
+    live_rows, shadow_rows, only_live, only_shadow = _tally(conn, live, shadow)
+    live_samples = _samples(conn, live, shadow, samples) if only_live else []
+    shadow_samples = _samples(conn, shadow, live, samples) if only_shadow else []
     return TableDiff(
         table=name,
         columns=columns,
-        live_rows=_count(conn, live),
-        shadow_rows=_count(conn, shadow),
+        live_rows=live_rows,
+        shadow_rows=shadow_rows,
         only_in_live=only_live,
         only_in_shadow=only_shadow,
         live_samples=_in_column_order(live_samples, columns),
