@@ -6,15 +6,19 @@ import logging
 
 import typer
 
+from .audit_cmd import audit_app
 from .config_cmd import config_app
 from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .events_cmd import events_app
+from .legacy_import_cmd import import_legacy
 from .migrate_cmd import migrate
 from .projections_cmd import projections_app
+from .retry_cmd import retry
 from .run_cmd import ingest, process, run
 from .sandbox import sandbox_app
 from .sandbox_config import init_config
+from .stats_cmd import stats
 
 app = typer.Typer(
     name="tdxq",
@@ -53,6 +57,10 @@ app.command()(doctor)
 app.add_typer(config_app, name="config")
 app.add_typer(projections_app, name="projections")
 app.add_typer(events_app, name="events")
+app.add_typer(audit_app, name="audit")
+app.command()(retry)
+app.command()(stats)
+app.command("import-legacy")(import_legacy)
 sandbox_app.command("init-config")(init_config)
 app.add_typer(sandbox_app, name="sandbox")
 
