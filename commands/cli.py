@@ -19,6 +19,7 @@ from .run_cmd import ingest, process, run
 from .sandbox import sandbox_app
 from .sandbox_config import init_config
 from .stats_cmd import stats
+from .worker_cmd import worker
 
 app = typer.Typer(
     name="tdxq",
@@ -52,6 +53,7 @@ app.command()(demo)
 app.command()(run)
 app.command()(ingest)
 app.command()(process)
+app.command()(worker)
 app.command()(migrate)
 app.command()(doctor)
 app.add_typer(config_app, name="config")

@@ -25,6 +25,7 @@ from .report_rows import MissingTicketIdColumn
 from .run import ProgressHook, RunReport, run_report
 from .runtime import Runtime, load_config_or_exit, open_runtime
 from .shutdown import StopFlag
+from .worker_cmd import daemon_options, report_intervals, serve_reports
 
 log = logging.getLogger("tdxq.run")
 console = Console()
@@ -130,8 +131,18 @@ def run_once(
 def run(
     report_id: int | None = REPORT_OPTION,
     once: bool = typer.Option(False, "--once", help="Run one pass and exit (the default)."),
-    daemon: bool = typer.Option(False, "--daemon", help="Keep running, one pass per interval."),
-    interval: float = typer.Option(300.0, "--interval", min=1.0, help="Seconds between passes."),
+    daemon: bool = typer.Option(
+        False,
+        "--daemon",
+        help="Keep running: poll each report on its interval and process tickets as soon as "
+        "their events commit (see also `tdxq worker`).",
+    ),
+    interval: float | None = typer.Option(
+        None,
+        "--interval",
+        min=1.0,
+        help="Seconds between polls of a report (default: its interval_s, else 300).",
+    ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Record nothing and make no TDX writes; print what would run."
     ),
@@ -150,6 +161,14 @@ def run(
     loaded = load_config_or_exit(config)
     stop = StopFlag()
     stop.install()
+    if daemon:
+        if dry_run:
+            raise typer.BadParameter("a dry run is one pass: drop --daemon", param_hint="--dry-run")
+        ids = report_ids(sorted(loaded.reports), report_id)
+        options = daemon_options(
+            ingest_intervals=report_intervals(loaded, ids, interval), projections=True
+        )
+        raise typer.Exit(serve_reports(loaded, ids, options, mode="daemon", stop=stop))
     with open_runtime(loaded) as runtime:
         ids = report_ids(sorted(loaded.reports), report_id)
         while True:
@@ -163,15 +182,10 @@ def run(
                     show_progress=True,
                 )
             except MissingTicketIdColumn as exc:
-                if not daemon:
-                    raise fail(str(exc), 1) from None
-                log.error("%s", exc)
+                raise fail(str(exc), 1) from None
             except TdxError as exc:
-                if not daemon:
-                    raise fail(f"TDX: {exc}", 3) from None
-                log.error("TDX: %s (trying again next interval)", exc)
-            if not daemon or stop.wait(interval):
-                break
+                raise fail(f"TDX: {exc}", 3) from None
+            break
     raise typer.Exit(0)
 
 
