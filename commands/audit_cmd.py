@@ -11,16 +11,13 @@ Every command prints tables, or one JSON document with ``--json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
-import psycopg
 import typer
 from rich.console import Console
 
-from tdxq.eventlog import EventStore, utc_now
+from tdxq.eventlog import utc_now
 from tdxq.eventlog.events import ticket_stream
 from tdxq.eventlog.store import EventFilter
 from tdxq.projectors.ticket_state import fold
@@ -29,12 +26,13 @@ from tdxq.projectors.timeline import ticket_timeline
 from .audit_queries import action_standing, run_view
 from .audit_render import print_action, print_events, print_run, print_ticket, print_why
 from .audit_why import explain
-from .database import fail, open_store
+from .database import fail
 from .events_cmd import event_json
 from .json_out import echo_json, plain
 from .legacy_import import legacy_id_map
 from .process import pipeline_steps
 from .runtime import load_config_or_exit
+from .store_access import migrated_store
 from .time_args import BadMoment, parse_window
 
 audit_app = typer.Typer(
@@ -46,18 +44,6 @@ console = Console()
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
 
 
-@contextmanager
-def audit_store() -> Iterator[EventStore]:
-    """The configured store; a database without tdxq's tables gets a clear error."""
-    with open_store() as store:
-        try:
-            yield store
-        except psycopg.errors.UndefinedTable:
-            raise fail(
-                f"schema {store.schema!r} has no tdxq tables: run `tdxq migrate` first", 2
-            ) from None
-
-
 @audit_app.command("ticket")
 def audit_ticket(
     ticket_id: int = typer.Argument(..., help="The TDX ticket id."),
@@ -65,7 +51,7 @@ def audit_ticket(
 ) -> None:
     """The ticket's timeline: seen, left, each action with its attempts, errors, effects, run
     and worker."""
-    with audit_store() as store:
+    with migrated_store() as store:
         events = store.read_stream(ticket_stream(ticket_id))
     if not events:
         raise fail(f"no events for ticket {ticket_id} (stream {ticket_stream(ticket_id)})", 1)
@@ -82,7 +68,7 @@ def audit_action(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Every ticket the action touched and how it stands there (summary instances included)."""
-    with audit_store() as store:
+    with migrated_store() as store:
         report = action_standing(store, action_id, utc_now())
     if json_output:
         echo_json({**_fields(report), "ticket_count": report.ticket_count})
@@ -106,7 +92,7 @@ def audit_run(
         raise typer.BadParameter(
             f"expected a UUID, found {run_id!r}", param_hint="RUN_ID"
         ) from None
-    with audit_store() as store:
+    with migrated_store() as store:
         view = run_view(store, run, limit)
     if not view.events and view.started is None:
         raise fail(f"no events of run {run}", 1)
@@ -140,7 +126,7 @@ def audit_events(
     where = EventFilter(
         stream=stream, types=types or (), since=start, until=end, newest=start is None
     )
-    with audit_store() as store:
+    with migrated_store() as store:
         events = store.query(where, limit)
     if json_output:
         echo_json({"events": [event_json(e) for e in events], "count": len(events)})
@@ -160,7 +146,7 @@ def audit_why(
     """Why the action did or did not run: the decision now, its rule, and the action's state."""
     loaded = load_config_or_exit(config)
     pipelines = {r: pipeline_steps(loaded.pipeline_for(r)) for r in loaded.reports}
-    with audit_store() as store:
+    with migrated_store() as store:
         events = store.read_stream(ticket_stream(ticket_id))
     if not events:
         raise fail(f"no events for ticket {ticket_id}: tdxq has never seen it", 1)

@@ -8,6 +8,7 @@ from collections import Counter
 
 from tdxq.eventlog.events import ticket_stream
 
+from ..conftest import Schema
 from .conftest import REPORT, Populated, invoke, written_ticket
 
 
@@ -210,3 +211,11 @@ def test_stats_counts_by_type_and_status_and_lists_runs(populated: Populated) ->
     assert human.exit_code == 0
     assert "actions by type and status" in human.stdout and "last 1 run(s)" in human.stdout
     assert str(populated.second.run_id)[:8] in human.stdout
+
+
+def test_a_schema_without_tdxq_tables_is_a_clear_error(database_url: str) -> None:
+    empty = Schema(database_url, "no_tdxq_here")
+    for args in (["audit", "events"], ["stats"], ["retry", "--failed"], ["audit", "ticket", "5"]):
+        result = invoke(empty, *args)
+        assert result.exit_code == 2, args
+        assert "run `tdxq migrate` first" in result.output
