@@ -2,7 +2,8 @@
 
 1. Shadow tables are created empty (``shadow.py``) and filled by the ordinary runner with their
    own checkpoint, in batches, while the live projection keeps serving and catching up.
-2. When the shadow is within one batch of the head, one transaction locks the live checkpoint
+2. When the shadow is within one batch of the head (or stops gaining on appends that come as
+   fast as it applies them), one transaction locks the live checkpoint
    (live runners wait), takes the head position P, catches live and shadow up to exactly P,
    compares them row for row, and swaps the shadow in; the live checkpoint becomes P.
 3. A difference means the live projection was wrong (the shadow is a fold from zero), so the
