@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from uuid import UUID
 
 from tdxq.actions.base import ActionBase
 from tdxq.actions.context import TenantSettings, TicketContext
@@ -154,6 +155,8 @@ class Processor:
         self._lookups = lookups
         self._policy = policy
         self._metadata = metadata
+        # The id of each claim this processor appended, by instance: outcomes point back to it.
+        self._claim_ids: dict[str, UUID] = {}
         self._settings = settings or ProcessSettings()
         self._clock = clock
         self._should_stop = should_stop
@@ -331,7 +334,8 @@ class Processor:
             run_id=self._metadata.correlation_id,
             carried_action_ids=due.carried_action_ids,
         )
-        claim = [to_new_event(started, self._metadata)]
+        claim = [to_new_event(started, self._caused_by(state.last_event_id))]
+        self._claim_ids[due.instance_id] = claim[0].event_id
         # The claim may land even when its answer is lost; until the lease ends it is ours.
         deadline = time.monotonic() + self._settings.lease.total_seconds()
         what = f"claim {due.instance_id}"
@@ -364,7 +368,7 @@ class Processor:
             lease_expires_at=self._clock() + self._settings.lease,
             worker=self._settings.worker,
         )
-        new = [to_new_event(renewal, self._metadata)]
+        new = [to_new_event(renewal, self._caused_by(self._claim_ids.get(due.instance_id)))]
         try:
             for _ in range(5):
                 try:
@@ -521,7 +525,8 @@ class Processor:
         land is recognized by its event ids) until the lease expires; then the action is left
         in doubt for reconciliation, and ``OutcomeNotRecorded`` says so.
         """
-        outcome = [to_new_event(e, self._metadata) for e in events]
+        cause = self._caused_by(self._claim_ids.get(due.instance_id))
+        outcome = [to_new_event(e, cause) for e in events]
         deadline = self._lease_deadline(state, due)
         what = f"record the outcome of {due.instance_id}"
         ticket_id = state.ticket_id
@@ -621,6 +626,10 @@ class Processor:
             old.connection.close()
         except Exception as exc:  # noqa: BLE001 - a broken connection may fail to close
             log.debug("closing a dropped connection: %s", exc)
+
+    def _caused_by(self, event_id: UUID | None) -> Metadata:
+        """This run's metadata naming the event that caused the next one (audit chains)."""
+        return self._metadata.model_copy(update={"causation_id": event_id})
 
     def _reread(self, state: TicketState) -> TicketState:
         newer = self._store.read_stream(ticket_stream(state.ticket_id), state.version)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from tdxq.eventlog import DomainEvent, EventLogError, RecordedEvent, decode
 from tdxq.eventlog.events import (
@@ -56,6 +57,8 @@ class TicketState:
     ticket_id: int
     version: int = 0  # the stream version: the expected version of the next append
     last_position: int | None = None
+    # The id of the last recorded event folded in: what a new decision is caused by.
+    last_event_id: UUID | None = None
     row: Mapping[str, Any] | None = None
     fingerprint: str | None = None
     last_seen_version: int | None = None
@@ -129,10 +132,12 @@ def apply(
             return _reject(state, event.type, None, str(exc), version, position, strict, exc)
         place = EventPlace(state.ticket_id, version, position, event.event_id, state.fingerprint)
         seen_at: datetime | None = event.recorded_at
+        event_id: UUID | None = event.event_id
     else:
         domain = event
         place = EventPlace(state.ticket_id, version, None, None, state.fingerprint)
         seen_at = None
+        event_id = None
     try:
         changes = _changes(state, domain, place, seen_at)
     except IllegalTransition as exc:
@@ -140,7 +145,13 @@ def apply(
     except FoldError as exc:
         return _reject(state, domain.TYPE, None, str(exc), version, position, strict, exc)
     # One copy per event: the fold runs over every event of every ticket on each pass.
-    return evolve(state, version=version, last_position=position or state.last_position, **changes)
+    return evolve(
+        state,
+        version=version,
+        last_position=position or state.last_position,
+        last_event_id=event_id or state.last_event_id,
+        **changes,
+    )
 
 
 def _changes(

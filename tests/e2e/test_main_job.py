@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import uuid
 from collections import Counter
 
 import pytest
@@ -180,3 +181,18 @@ def test_cli_run_reports_missing_column_with_exit_code(tmp_path, schema, small_t
         )
     assert result.exit_code == 1, result.output
     assert "TicketID" in result.output and "columns found" in result.output
+
+
+def test_a_runs_events_form_a_navigable_chain(world: World) -> None:
+    report = world.run(REPORT)
+    events = world.store().read_all(0, 100_000)
+    by_id = {e.event_id: e for e in events}
+    outcomes = [e for e in events if e.type in ("action_completed", "action_skipped")]
+    assert outcomes
+    for outcome in outcomes:
+        assert outcome.metadata["correlation_id"] == str(report.run_id)
+        claim = by_id[uuid.UUID(outcome.metadata["causation_id"])]
+        assert claim.type == "action_started" and claim.stream == outcome.stream
+        assert claim.data["action_id"] == outcome.data["action_id"]
+        cause = by_id[uuid.UUID(claim.metadata["causation_id"])]
+        assert cause.stream == claim.stream and cause.version == claim.version - 1
