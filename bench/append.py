@@ -2,8 +2,8 @@
 
     python -m bench.append [--single N] [--batches N] [--batch-size N]
 
-The baseline table has the same columns, identity and unique constraints as ``events`` but no
-append lock, no version check and no triggers. Ratios are tdxq / baseline (1.0 = no overhead).
+The baseline table has the same columns, identity, constraints and indexes as ``events`` but
+no append lock, no version or idempotency check and no triggers. Ratios are tdxq / baseline (1.0 = no overhead).
 Uses TDXQ_TEST_DATABASE_URL (a server URL) or an embedded Postgres; the database is dropped after.
 """
 
@@ -28,7 +28,9 @@ CREATE TABLE bench_bare (
     event_id uuid NOT NULL UNIQUE, stream text NOT NULL, version integer NOT NULL,
     type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL DEFAULT '{}',
     recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(), UNIQUE (stream, version));
-CREATE INDEX bench_bare_type_position ON bench_bare (type, position)
+CREATE INDEX bench_bare_type_position ON bench_bare (type, position);
+CREATE INDEX bench_bare_membership ON bench_bare ((data->>'report_id'), stream, position)
+    WHERE type IN ('ticket_seen', 'ticket_left_report')
 """
 BASELINE_BATCH = """
 INSERT INTO bench_bare (event_id, stream, version, type, data, metadata)

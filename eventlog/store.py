@@ -63,6 +63,9 @@ def encode_batch(appends: Sequence[StreamAppend]) -> tuple[str, str]:
                     "metadata": metadata,
                 }
             )
+    ids = [e["event_id"] for e in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("an event id appears twice in one batch")
     return encode_json(events), encode_json(expected)
 
 

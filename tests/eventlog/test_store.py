@@ -205,3 +205,21 @@ def test_notification_on_insert_is_tiny(schema: Schema) -> None:
     assert len(notes) == 1 and notes[0].payload == ""
     assert notes[0].channel == store.notify_channel
     listener.close()
+
+
+def test_one_event_id_twice_in_a_batch_is_refused(store: EventStore) -> None:
+    event = NewEvent("x", {})
+    with pytest.raises(ValueError, match="event id appears twice"):
+        store.append(one("s", StreamState.ANY, event, event))
+
+
+def test_reappending_a_landed_batch_with_any_expected_version(store: EventStore) -> None:
+    events = [NewEvent("x", {"n": i}) for i in range(3)]
+    first = store.append(one("s", StreamState.ANY, *events))
+    again = store.append(one("s", StreamState.ANY, *events))
+    assert [a.position for a in again] == [a.position for a in first]
+    assert all(a.already_recorded for a in again)
+    mixed = [*events[:1], NewEvent("y", {})]
+    with pytest.raises(EventIdConflict, match="mixes"):
+        store.append(one("s", StreamState.ANY, *mixed))
+    assert store.stream_version("s") == 3
