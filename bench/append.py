@@ -3,7 +3,8 @@
     python -m bench.append [--single N] [--batches N] [--batch-size N]
 
 The baseline table has the same columns, identity, constraints and indexes as ``events`` but
-no append lock, no version or idempotency check and no triggers. Ratios are tdxq / baseline (1.0 = no overhead).
+no append lock, no version or idempotency check and no triggers. Ratios are tdxq / baseline
+(1.0 = no overhead).
 Uses TDXQ_TEST_DATABASE_URL (a server URL) or an embedded Postgres; the database is dropped after.
 """
 
