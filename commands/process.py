@@ -609,7 +609,12 @@ class Processor:
                 self._reconnect_store()
                 continue
             if failures:
-                log.info("ticket %s: could %s after %d failed tries", ticket_id, what, failures)
+                log.info(
+                    "ticket %s: %s: done after %d failed tries (Postgres is back)",
+                    ticket_id,
+                    what,
+                    failures,
+                )
             return result
 
     def _reconnect_store(self) -> None:
