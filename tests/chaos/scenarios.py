@@ -297,9 +297,7 @@ def listen_terminated(
             "poll interval s": poll_interval_s,
             "listeners back": _listeners(world),
         }
-        result = _finish(world, "LISTEN connection terminated", started, notes, settled)
-        result.notes["latency"] = latency
-        return result
+        return _finish(world, "LISTEN connection terminated", started, notes, settled)
 
 
 def _listeners(world: ChaosWorld) -> int:
