@@ -113,6 +113,8 @@ def main() -> int:
     console.print(table)
     for result in results:
         console.print(f"[bold]{result.scenario}[/bold]: {result.row()['notes']}", markup=True)
+        for failure in result.checks.failures[:5]:
+            console.print(f"  failed for good: {failure}", markup=False)
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -43,6 +43,8 @@ class Checks:
     skipped: int = 0
     takeovers: int = 0
     """Attempts started on an action whose previous attempt was left running (lease expired)."""
+    failures: list[str] = field(default_factory=list)
+    """Actions failed for good, with their reasons (allowed; shown in the figures)."""
     unsettled: list[str] = field(default_factory=list)
     reasonless: list[str] = field(default_factory=list)
     writes_applied: int = 0
@@ -126,6 +128,7 @@ def _count(checks: Checks, ticket_id: int, action: Any) -> None:
         checks.reconciled += int(action.reconciled)
     elif status is ActionStatus.FAILED:
         checks.failed += 1
+        checks.failures.append(f"{where}: {action.last_error_type}: {action.last_error}")
         if not (action.last_error or "").strip():
             checks.reasonless.append(f"{where}: failed without an error")
     elif status is ActionStatus.SKIPPED:
