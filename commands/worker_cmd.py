@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tdxq.actions.config import Config
+from tdxq.tdx import ClientOptions
 
 from .daemon import Daemon, DaemonOptions, DaemonServices
 from .database import fail
@@ -32,6 +33,9 @@ from .shutdown import StopFlag
 
 DEFAULT_REPORT_INTERVAL_S = 300.0
 PROJECTIONS_INTERVAL_S = 5.0
+LEASE_OVER_CALL = 1.5
+
+log = logging.getLogger("tdxq.worker")
 
 
 class DaemonEnvironment(BaseSettings):
@@ -83,9 +87,27 @@ def serve_reports(
             dsn=runtime.dsn,
             schema=runtime.schema,
         )
+        warn_if_lease_is_short(options, runtime.client.options)
         daemon = Daemon(services, reports, options, mode=mode, stop=stop)
         result = daemon.run()
     return 0 if result.clean else 1
+
+
+def warn_if_lease_is_short(options: DaemonOptions, client: ClientOptions) -> None:
+    """A worker that dies during a write leaves it to TDX to finish; reconciliation must not
+    look before TDX could have: the lease (of which a third may have passed since the last
+    renewal) has to outlast one call's timeouts."""
+    longest_call = client.connect_timeout_s + client.write_timeout_s + client.read_timeout_s
+    lease = options.lease.total_seconds()
+    if lease < LEASE_OVER_CALL * longest_call:
+        log.warning(
+            "the lease (%.0f s) is short next to TDX's timeouts (%.0f s per call): a write in "
+            "flight when its worker dies could land after another worker looked for it; use a "
+            "lease of at least %.0f s",
+            lease,
+            longest_call,
+            LEASE_OVER_CALL * longest_call,
+        )
 
 
 def report_intervals(

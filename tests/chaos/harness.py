@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,7 @@ class ChaosSettings:
     rate_window_scale: float = 1.0
     shared_budget: bool = True
     budget_margin_s: float = 0.1
-    read_timeout_s: float = 5.0
+    read_timeout_s: float = 2.0
     retry_base_s: float = 1.0
     retry_max_s: float = 4.0
     settle_timeout_s: float = 120.0
@@ -80,9 +81,21 @@ class TimedSandbox(SandboxApp):
     """The sandbox, also noting when each API call was answered and how."""
 
     def __init__(self, tenant: Tenant, config: SandboxConfig) -> None:
-        super().__init__(tenant, config)
+        self.slow_answers_waiting = 0
+        """Requests held by a "slow" fault right now (e.g. a write a worker is waiting for)."""
+        self._waiting_lock = threading.Lock()
+        super().__init__(tenant, config, sleep=self._slow_answer)
         self.timeline: list[tuple[float, str, str]] = []  # (epoch s, endpoint, status)
         self._names = build_router()
+
+    def _slow_answer(self, seconds: float) -> None:
+        with self._waiting_lock:
+            self.slow_answers_waiting += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._waiting_lock:
+                self.slow_answers_waiting -= 1
 
     def handle(self, request: Any) -> Any:
         try:
@@ -173,6 +186,7 @@ class ChaosWorld:
                 "TDX_WEB_SERVICES_KEY": SANDBOX_WEB_SERVICES_KEY,
                 "TDX_READ_TIMEOUT_S": str(settings.read_timeout_s),
                 "TDX_WRITE_TIMEOUT_S": str(settings.read_timeout_s),
+                "TDX_CONNECT_TIMEOUT_S": str(settings.read_timeout_s),
                 "TDX_BACKOFF_INITIAL_S": "0.1",
                 "TDX_BACKOFF_MAX_S": "1",
                 "TDX_RATE_LIMIT_MARGIN_S": str(settings.budget_margin_s),

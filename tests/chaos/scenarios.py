@@ -99,13 +99,14 @@ def kill9(
     """Kill -9 a random worker at random moments, ``kills`` times, restarting it each time.
 
     The sandbox answers every call after ``latency_s`` (a fast real TDX), so that a kill lands
-    in the middle of an action more often than not; leases are short (2 s) so reconciliation
-    takes over within the run.
+    in the middle of an action more often than not; leases are short (3 s, with TDX timeouts
+    of 0.5 s) so reconciliation takes over within the run.
     """
     settings = ChaosSettings(
         tickets=tickets,
         workers=workers,
-        lease_s=2.0,
+        lease_s=3.0,
+        read_timeout_s=0.5,
         faults=FaultConfig(slow_rate=1.0, slow_seconds=latency_s),
     )
     rng = random.Random(seed)
