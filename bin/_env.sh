@@ -26,9 +26,16 @@ ensure_venv() {
         echo "creating $tdxq_venv with $python" >&2
         "$python" -m venv "$tdxq_venv"
     fi
-    if [[ "${TDXQ_INSTALL:-1}" != "0" ]]; then
+    # An editable install follows the code; reinstall only when the dependencies may have
+    # changed (pyproject.toml or the extras asked for), so a second run starts at once.
+    local stamp="$tdxq_venv/.tdxq-installed"
+    local want
+    want="$extras $(sha256sum "$tdxq_root/pyproject.toml" | cut -d' ' -f1)"
+    if [[ "${TDXQ_INSTALL:-1}" != "0" ]] &&
+        ! grep -qxF "$want" "$stamp" 2>/dev/null; then
         echo "installing tdxq[$extras] into $tdxq_venv" >&2
         "$tdxq_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             -e "$tdxq_root[$extras]"
+        echo "$want" >>"$stamp"
     fi
 }

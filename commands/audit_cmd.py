@@ -26,13 +26,12 @@ from tdxq.projectors.timeline import ticket_timeline
 from .audit_queries import action_standing, run_view
 from .audit_render import print_action, print_events, print_run, print_ticket, print_why
 from .audit_why import explain
-from .database import fail
+from .database import fail, open_store
 from .events_cmd import event_json
 from .json_out import echo_json, plain
 from .legacy_import import legacy_id_map
 from .process import pipeline_steps
 from .runtime import load_config_or_exit
-from .store_access import migrated_store
 from .time_args import BadMoment, parse_window
 
 audit_app = typer.Typer(
@@ -51,7 +50,7 @@ def audit_ticket(
 ) -> None:
     """The ticket's timeline: seen, left, each action with its attempts, errors, effects, run
     and worker."""
-    with migrated_store() as store:
+    with open_store() as store:
         events = store.read_stream(ticket_stream(ticket_id))
     if not events:
         raise fail(f"no events for ticket {ticket_id} (stream {ticket_stream(ticket_id)})", 1)
@@ -68,7 +67,7 @@ def audit_action(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Every ticket the action touched and how it stands there (summary instances included)."""
-    with migrated_store() as store:
+    with open_store() as store:
         report = action_standing(store, action_id, utc_now())
     if json_output:
         echo_json({**_fields(report), "ticket_count": report.ticket_count})
@@ -92,7 +91,7 @@ def audit_run(
         raise typer.BadParameter(
             f"expected a UUID, found {run_id!r}", param_hint="RUN_ID"
         ) from None
-    with migrated_store() as store:
+    with open_store() as store:
         view = run_view(store, run, limit)
     if not view.events and view.started is None:
         raise fail(f"no events of run {run}", 1)
@@ -126,7 +125,7 @@ def audit_events(
     where = EventFilter(
         stream=stream, types=types or (), since=start, until=end, newest=start is None
     )
-    with migrated_store() as store:
+    with open_store() as store:
         events = store.query(where, limit)
     if json_output:
         echo_json({"events": [event_json(e) for e in events], "count": len(events)})
@@ -146,7 +145,7 @@ def audit_why(
     """Why the action did or did not run: the decision now, its rule, and the action's state."""
     loaded = load_config_or_exit(config)
     pipelines = {r: pipeline_steps(loaded.pipeline_for(r)) for r in loaded.reports}
-    with migrated_store() as store:
+    with open_store() as store:
         events = store.read_stream(ticket_stream(ticket_id))
     if not events:
         raise fail(f"no events for ticket {ticket_id}: tdxq has never seen it", 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 
 import typer
 
@@ -12,6 +12,7 @@ from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .events_cmd import events_app
 from .legacy_import_cmd import import_legacy
+from .logging_setup import configure_logging
 from .migrate_cmd import migrate
 from .projections_cmd import projections_app
 from .retry_cmd import retry
@@ -43,10 +44,11 @@ def _root(
         help="DEBUG, INFO, WARNING or ERROR.",
     ),
 ) -> None:
-    level = logging.getLevelName(log_level.upper())
-    if not isinstance(level, int):
-        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging(log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+    os.environ["TDXQ_LOG_LEVEL"] = log_level  # commands with their own --log-level default to it
 
 
 app.command()(demo)

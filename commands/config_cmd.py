@@ -46,7 +46,7 @@ def check(
             )
         else:
             print(str(exc), file=sys.stderr)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None  # the README's exit code for configuration problems
     if as_json:
         _print_json({"ok": True, **config_summary(loaded)})
     else:

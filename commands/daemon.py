@@ -209,33 +209,39 @@ class Daemon:
             reconnect_backoff=options.backoff,
         )
         self._subscription = subscription
-        ingest: IngestLoop | None = None
-        clean = True
         with subscription:
             if self.stopping():
                 subscription.stop()
             started = self._record_start()
-            checkpoint = self._until_done("read the head of the log", self._head)
-            if checkpoint is not None and self._until_done("sweep", self._sweep) is not None:
-                self._start_workers()
-                if options.ingest_intervals:
-                    ingest = IngestLoop(
-                        self._services,
-                        options.ingest_intervals,
-                        metadata=self._metadata,
-                        run_id=self.run_id,
-                        stopping=self.stopping,
-                        backoff=options.backoff,
-                    )
-                    ingest.start()
-                self._follow(subscription, checkpoint)
-            self.queue.close()
-            clean = self._join_threads(ingest)
-            self._catch_up_projections(force=True)
-            stats = self.stats
-            if started:
-                self._record_finish(stats, clean)
-            self._close_connections()
+            ingest: IngestLoop | None = None
+            finished = False
+            try:
+                checkpoint = self._until_done("read the head of the log", self._head)
+                if checkpoint is not None and self._until_done("sweep", self._sweep) is not None:
+                    self._start_workers()
+                    if options.ingest_intervals:
+                        ingest = IngestLoop(
+                            self._services,
+                            options.ingest_intervals,
+                            metadata=self._metadata,
+                            run_id=self.run_id,
+                            stopping=self.stopping,
+                            backoff=options.backoff,
+                        )
+                        ingest.start()
+                    self._follow(subscription, checkpoint)
+                finished = True
+            finally:
+                # Also on the way out of an exception (KeyboardInterrupt without a StopFlag):
+                # let the running actions finish and record their outcomes, then re-raise.
+                self._stop_event.set()
+                self.queue.close()
+                clean = self._join_threads(ingest)
+                self._catch_up_projections(force=True)
+                stats = self.stats
+                if started:
+                    self._record_finish(stats, clean and finished)
+                self._close_connections()
         if not clean:
             log.error("stopped without every thread finishing; their leases will expire")
         log.info("tdxq %s %s stopped: %s", self._mode, self.run_id, _figures(stats))

@@ -30,7 +30,7 @@ from tdxq.tdx.sandbox import (
 )
 
 from .database import database_settings, dsn_or_exit
-from .run import RunReport, run_report
+from .run import run_report
 from .run_cmd import progress_bar
 from .runtime import open_runtime
 from .sandbox_config import sandbox_config_text
@@ -93,7 +93,7 @@ def demo(
                         report = run_report(
                             runtime, report_id, progress=hook, should_stop=stop, mode="demo"
                         )
-                    console.print(summary_line(report, len(app.writes) - writes_at))
+                    console.print(report.summary(len(app.writes) - writes_at), soft_wrap=True)
             summary = activity_summary(runtime.store.connection, DEMO_SCHEMA)
         calls = app.call_counts
     console.rule("summary")
@@ -106,27 +106,25 @@ def demo(
         f"time taken: {time.monotonic() - started:.1f} s"
     )
     console.print(
-        "\nNext, try:\n"
-        f"  TDXQ_SCHEMA={DEMO_SCHEMA} .venv/bin/tdxq events tail --limit 10\n"
-        f"  TDXQ_SCHEMA={DEMO_SCHEMA} .venv/bin/tdxq doctor\n"
-        "  .venv/bin/tdxq sandbox serve          # a sandbox of your own, with TDX's rate limits\n"
-        "  .venv/bin/tdxq sandbox init-config    # a tdxq.toml for it, then `tdxq run --dry-run`"
+        NEXT_STEPS.format(schema=DEMO_SCHEMA),
+        soft_wrap=True,
+        highlight=False,
     )
 
 
-def summary_line(report: RunReport, writes: int) -> str:
-    f = report.figures()
-    done = ", ".join(
-        f"{f[k]} {k}"
-        for k in ("completed", "skipped", "reconciled", "waiting", "failed")
-        if f.get(k)
-    )
-    return (
-        f"report {report.report_id}: {f['tickets_on_report']} tickets "
-        f"({f['tickets_new']} new, {f['tickets_changed']} changed) · "
-        f"{f.get('started', 0)} actions run{': ' + done if done else ''} · "
-        f"{writes} TDX writes · {f['duration_s']:.1f} s"
-    )
+NEXT_STEPS = """
+Next, try:
+  TDXQ_SCHEMA={schema} .venv/bin/tdxq audit ticket 9291804   # one ticket's whole story
+  TDXQ_SCHEMA={schema} .venv/bin/tdxq stats
+  TDXQ_SCHEMA={schema} .venv/bin/tdxq events tail --limit 10
+
+Then a sandbox of your own, with TDX's real rate limits (port 8765):
+  .venv/bin/tdxq sandbox serve &
+  .venv/bin/tdxq sandbox init-config > tdxq.toml
+  export TDX_USERNAME=sandbox TDX_PASSWORD=sandbox
+  .venv/bin/tdxq migrate
+  .venv/bin/tdxq run --report-id 1344 --dry-run
+  .venv/bin/tdxq run --report-id 1344"""
 
 
 def activity_summary(conn: object, schema: str) -> list[tuple[str, str, int]]:

@@ -24,7 +24,7 @@ from .legacy_table import (
     parse_table_name,
     read_rows,
 )
-from .runtime import load_config_or_exit, require_current_schema
+from .runtime import load_config_or_exit
 
 console = Console()
 
@@ -69,7 +69,6 @@ def import_legacy(
     rows = read_legacy(from_dsn, name, source)
     settings = database_settings()
     with open_store(settings) as store:
-        require_current_schema(store.connection, settings.schema_name)
         report = import_rows(store, rows, loaded, table=str(name), source=source, dry_run=dry_run)
     if json_output:
         echo_json(report_json(report))

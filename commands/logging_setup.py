@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+NOISY_LIBRARIES = ("httpx", "httpcore", "pgserver")
 SECRET_VARIABLES = ("TDX_WEB_SERVICES_KEY", "TDX_PASSWORD", "TDX_API_TOKEN", "TDX_BEID")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)")
@@ -36,8 +37,9 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str, log_file: Path | None = None) -> None:
+def configure_logging(level: str | None, log_file: Path | None = None) -> None:
     """Send tdxq's logs to stderr (and ``log_file``) at ``level``, secrets masked."""
+    level = level or os.environ.get("TDXQ_LOG_LEVEL") or "WARNING"
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}: use DEBUG, INFO, WARNING or ERROR")
@@ -51,3 +53,7 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
         handler.addFilter(redactor)
         handler.setFormatter(formatter)
     logging.basicConfig(level=numeric, handlers=handlers, force=True)
+    # Every HTTP request and the embedded server's start/stop chatter are DEBUG material.
+    quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(quiet)

@@ -12,10 +12,10 @@ from rich.table import Table
 from tdxq.eventlog import process_metadata, utc_now
 
 from .audit_render import clip, when
+from .database import open_store
 from .json_out import echo_json, plain
 from .retries import Refusal, RequestedRetry, RetryTarget, request_retries, select_on_tickets
 from .retries import tickets_with_failures as failing_tickets
-from .store_access import migrated_store
 from .time_args import BadMoment, parse_moment
 
 console = Console()
@@ -64,7 +64,7 @@ def retry(
     except BadMoment as exc:
         raise typer.BadParameter(str(exc), param_hint="--since") from None
     requested_by = (by or os_user()).strip() or "unknown"
-    with migrated_store() as store:
+    with open_store() as store:
         tickets = (
             [ticket]
             if ticket is not None

@@ -60,6 +60,19 @@ class RunReport:
     planned: list[PlannedAction] = field(default_factory=list)
     projections: dict[str, int] = field(default_factory=dict)
 
+    def summary(self, tdx_writes: int | None = None) -> str:
+        """One line a person reads: what the run saw and did."""
+        f = self.figures()
+        outcomes = ("completed", "skipped", "reconciled", "waiting", "failed", "claims_lost")
+        done = ", ".join(f"{f[k]} {k.replace('_', ' ')}" for k in outcomes if f.get(k))
+        writes = "" if tdx_writes is None else f" · {tdx_writes} TDX writes"
+        return (
+            f"report {self.report_id}: {f['tickets_on_report']} tickets "
+            f"({f['tickets_new']} new, {f['tickets_changed']} changed, {f['tickets_left']} left) · "
+            f"{f.get('started', 0)} actions run{': ' + done if done else ''}{writes} · "
+            f"{f['duration_s']:.1f} s"
+        )
+
     def figures(self) -> dict[str, Any]:
         plan = self.ingest.plan
         return {
@@ -124,7 +137,9 @@ def run_report(
     )
     report = RunReport(run_id, report_id, dry_run, ingest)
     if dry_run:
-        report.planned = plan_dry_run(processor, runtime, ingest)
+        report.planned = plan_dry_run(
+            processor, runtime, ingest, progress=progress, should_stop=should_stop
+        )
         report.duration_s = time.monotonic() - started
         return report
 
@@ -176,7 +191,12 @@ def _append_run(
 
 
 def plan_dry_run(
-    processor: Processor, runtime: Runtime, ingest: IngestResult
+    processor: Processor,
+    runtime: Runtime,
+    ingest: IngestResult,
+    *,
+    progress: ProgressHook | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[PlannedAction]:
     """What a real run would do now, from the state plus what this poll saw (pure reads)."""
     config = runtime.config
@@ -185,7 +205,11 @@ def plan_dry_run(
     now = utc_now()
     actions = {a.action_id: a for a in config.pipeline_for(ingest.plan.parsed.report_id)}
     steps = processor.steps
-    for ticket_id, state in states.items():
+    for done, (ticket_id, state) in enumerate(states.items(), start=1):
+        if should_stop():
+            break
+        if progress:
+            progress(done, len(states))
         seen = ingest.plan.events.get(ticket_stream(ticket_id), [])
         state = fold_into(state, seen, strict=False)
         decision = decide(state, steps, now, config.retry, report_id=ingest.plan.parsed.report_id)

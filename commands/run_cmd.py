@@ -70,6 +70,12 @@ def print_run(report: RunReport, json_output: bool) -> None:
         }
         typer.echo(orjson.dumps(payload).decode())
         return
+    if report.dry_run and not report.planned:
+        console.print(
+            f"dry run of report {report.report_id}: nothing is due "
+            "(nothing recorded, no TDX writes)"
+        )
+        return
     if report.dry_run:
         table = Table(
             "ticket",
@@ -86,11 +92,10 @@ def print_run(report: RunReport, json_output: bool) -> None:
             table.add_row(str(p.ticket_id), p.instance_id, p.kind, p.because, p.description)
         console.print(table)
         return
-    table = Table("figure", "value", title=f"report {report.report_id} — run {report.run_id}")
-    for key, value in report.figures().items():
-        if key not in ("run_id", "report_id", "dry_run"):
-            table.add_row(key, str(value))
-    console.print(table)
+    console.print(report.summary(), soft_wrap=True, highlight=False)
+    console.print(
+        f"  run {report.run_id} (`tdxq audit run {report.run_id}`)", soft_wrap=True, highlight=False
+    )
 
 
 def report_ids(runtime_reports: Sequence[int], chosen: int | None) -> list[int]:
@@ -148,7 +153,11 @@ def run(
     ),
     config: Path | None = CONFIG_OPTION,
     log_file: Path | None = typer.Option(None, "--log", help="Also write the log to FILE."),
-    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="DEBUG, INFO, WARNING or ERROR (default TDXQ_LOG_LEVEL, else WARNING)",
+    ),
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Ingest the report(s), then run every due action of the pipeline on each ticket."""
@@ -184,7 +193,7 @@ def run(
             except MissingTicketIdColumn as exc:
                 raise fail(str(exc), 1) from None
             except TdxError as exc:
-                raise fail(f"TDX: {exc}", 3) from None
+                raise fail(f"TDX at {runtime.client.base_url}: {exc}", 3) from None
             break
     raise typer.Exit(0)
 
@@ -206,7 +215,7 @@ def ingest(
         except MissingTicketIdColumn as exc:
             raise fail(str(exc), 1) from None
         except TdxError as exc:
-            raise fail(f"TDX: {exc}", 3) from None
+            raise fail(f"TDX at {runtime.client.base_url}: {exc}", 3) from None
         result = ingest_report(
             runtime.store,
             parsed,

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 from tdxq.actions.config import Config, ConfigError, load_config
 from tdxq.actions.lookups import LookupRuntime
 from tdxq.actions.shared_budget import PostgresRateBudget
-from tdxq.eventlog import DatabaseSettings, EventStore, Migrator, connect
+from tdxq.eventlog import DatabaseSettings, EventStore, connect
 from tdxq.eventlog.database import resolve_dsn
 from tdxq.tdx import TdxClient, TdxSettings
 from tdxq.tdx.ratelimit import RateBudget
 
 from .budget_setup import BudgetSettings, SharedBudgetTarget
-from .database import database_settings, dsn_or_exit, fail
+from .database import database_settings, dsn_or_exit, fail, require_current_schema
 
 
 @dataclass
@@ -71,13 +71,6 @@ def budget_settings() -> BudgetSettings:
         return BudgetSettings()
     except ValidationError as exc:
         raise fail(f"shared budget settings (TDXQ_BUDGET_*): {exc}", 2) from None
-
-
-def require_current_schema(conn: psycopg.Connection[object], schema: str) -> None:
-    status = Migrator(conn, schema).status()
-    if status.pending:
-        names = ", ".join(m.name for m in status.pending)
-        raise fail(f"the database needs migrating ({names}): run `tdxq migrate` first", 2)
 
 
 @contextmanager

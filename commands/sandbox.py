@@ -112,6 +112,7 @@ def _banner(server: SandboxServer, as_json: bool) -> str:
             f"  reports        {report_text}",
             f"  rate limits    {limits}",
             f"  faults         {fault_text}",
+            f"  a tdxq.toml    tdxq sandbox init-config --url {server.root_url} > tdxq.toml",
         ]
     )
 
@@ -143,7 +144,13 @@ def serve_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to bind; loopback unless you say otherwise."
     ),
-    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port; 0 picks a free one."),
+    port: int = typer.Option(
+        8765,
+        "--port",
+        min=0,
+        max=65535,
+        help="Port (the one `sandbox init-config` assumes); 0 picks a free one.",
+    ),
     seed: int = typer.Option(1, "--seed", help="Tenant seed (same seed, same tenant)."),
     tickets: int = typer.Option(500, "--tickets", min=0, help="Tickets in the load report 2000."),
     data: Annotated[

@@ -23,8 +23,8 @@ from tdxq.eventlog.store import EventFilter
 from tdxq.projectors.runner import catch_up_all
 
 from .audit_render import short, when
+from .database import open_store
 from .json_out import echo_json
-from .store_access import migrated_store
 
 console = Console()
 
@@ -93,7 +93,7 @@ def stats(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Actions by type and status (the action log, caught up first) and the last runs."""
-    with migrated_store() as store:
+    with open_store() as store:
         applied = catch_up_all(store.connection, store.schema)
         counts = action_counts(store)
         recent = last_runs(store, runs) if runs else []

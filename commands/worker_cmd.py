@@ -142,7 +142,11 @@ def worker(
         None, "--lease", min=0.1, help="Seconds an action is leased [env TDXQ_LEASE_S; 600]."
     ),
     log_file: Path | None = typer.Option(None, "--log", help="Also write the log to FILE."),
-    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="DEBUG, INFO, WARNING or ERROR (default TDXQ_LOG_LEVEL, else WARNING)",
+    ),
 ) -> None:
     """Process tickets as their events commit (no report polling); stop with SIGTERM/Ctrl-C.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,16 +70,20 @@ def embedded_dsn(data_dir: Path, announce: Callable[[str], None] | None = None) 
     data_dir = data_dir.expanduser().resolve()
     server = _embedded_servers.get(data_dir)
     if server is None:
-        try:
-            from pgserver import get_server  # type: ignore[attr-defined]
-        except ImportError as exc:
-            raise DatabaseNotConfigured(
-                "TDXQ_DATABASE_URL is not set and the embedded Postgres is not installed: "
-                "set TDXQ_DATABASE_URL=postgresql://user@host/db, or "
-                "pip install 'tdxq[embedded]'"
-            ) from exc
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = get_server(data_dir, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir; on hosts without XDG_RUNTIME_DIR
+            # (containers, CI) that warns on every command while the fallback works fine.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            try:
+                from pgserver import get_server  # type: ignore[attr-defined]
+            except ImportError as exc:
+                raise DatabaseNotConfigured(
+                    "TDXQ_DATABASE_URL is not set and the embedded Postgres is not installed: "
+                    "set TDXQ_DATABASE_URL=postgresql://user@host/db, or "
+                    "pip install 'tdxq[embedded]'"
+                ) from exc
+            server = get_server(data_dir, cleanup_mode="stop")
         _embedded_servers[data_dir] = server
         (announce or _announce)(f"tdxq: using the embedded Postgres in {data_dir}")
     return str(server.get_uri())

@@ -72,12 +72,12 @@ def test_check_fails_with_exit_1_and_the_problems(write_config: Callable[..., Pa
     path = write_config(TDX_SECTION + COMMENT_PIPELINE.replace('"v1"', '"v1"\nbogus = 1'))
 
     result = runner.invoke(cli(), ["config", "check", "--config", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"invalid configuration in {path}" in result.output
     assert "pipelines.desk.actions[0].bogus: expected one of the keys" in result.output
 
     as_json = runner.invoke(cli(), ["config", "check", "--config", str(path), "--json"])
-    assert as_json.exit_code == 1
+    assert as_json.exit_code == 2
     data = json.loads(as_json.stdout)
     assert data["ok"] is False
     assert data["problems"][0]["key"] == "pipelines.desk.actions[0].bogus"
