@@ -3,6 +3,7 @@ commits (not to its poll interval), to retry requests, to retry times and to exp
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -233,3 +234,36 @@ def test_run_daemon_mode_polls_the_report_itself(world: World) -> None:
 
 def _report(world: World) -> Any:
     return next(r for r in world.app.tenant.reports if r.id == REPORT)
+
+
+def test_keyboard_interrupt_finishes_running_actions_and_is_not_swallowed(world: World) -> None:
+    """Without a StopFlag (a library caller), Ctrl-C raises KeyboardInterrupt in the main
+    thread: the daemon lets the running actions record their outcomes, then re-raises."""
+    tickets = ingest(world)
+    world.app.set_faults(FaultConfig(slow_rate=1.0, slow_seconds=0.3, applies_to="writes"))
+    options = DaemonOptions(threads=2, poll_interval_s=QUIET_POLL_S, shutdown_grace_s=10)
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with world.runtime() as runtime:
+            services = DaemonServices(
+                runtime.config, runtime.client, runtime.lookups, world.schema.dsn, world.schema.name
+            )
+            daemon = Daemon(services, [REPORT], options, mode="test")
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            with pytest.raises(KeyboardInterrupt):
+                daemon.run()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    started = count(world, "action_started")
+    outcomes = sum(count(world, t) for t in ("action_completed", "action_failed", "action_skipped"))
+    assert started > 0 and started == outcomes, "no action left running"
+    assert not all(settled(world, t) for t in tickets), "the interrupt came mid-run"
+    store = world.store()
+    finish = store.read_all(0, 100_000, types=["run_finished"])
+    store.connection.close()
+    assert [e.data["outcome"] for e in finish] == ["interrupted"]
