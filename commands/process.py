@@ -339,13 +339,18 @@ class Processor:
         # The claim may land even when its answer is lost; until the lease ends it is ours.
         deadline = time.monotonic() + self._settings.lease.total_seconds()
         what = f"claim {due.instance_id}"
+        # Nothing was done in TDX yet: a stop request ends the waiting (a claim that did land
+        # runs out its lease and is reconciled, finding nothing, and run).
+        ticket_id = state.ticket_id
         try:
-            self._durably(what, state.ticket_id, deadline, self._append_new, state, claim)
+            self._durably(what, ticket_id, deadline, self._append_new, state, claim, stoppable=True)
         except WrongExpectedVersion:
             self.stats.add("claims_lost")
             return None
         self.stats.add("started")
-        return self._durably(f"read back {what}", state.ticket_id, deadline, self._reread, state)
+        return self._durably(
+            f"read back {what}", ticket_id, deadline, self._reread, state, stoppable=True
+        )
 
     def _run_leased(
         self, action: ActionBase[Any], due: DueAction, state: TicketState, ctx: TicketContext
@@ -572,16 +577,25 @@ class Processor:
         self._store.append([StreamAppend(ticket_stream(state.ticket_id), state.version, events)])
 
     def _durably(
-        self, what: str, ticket_id: int, deadline: float, op: Callable[..., T], *args: Any
+        self,
+        what: str,
+        ticket_id: int,
+        deadline: float,
+        op: Callable[..., T],
+        *args: Any,
+        stoppable: bool = False,
     ) -> T:
         """``op(*args)``, tried again while Postgres is unreachable, until ``deadline``
-        (monotonic; at least ``MIN_DB_TRIES`` tries). Other errors propagate at once."""
+        (monotonic; at least ``MIN_DB_TRIES`` tries) or, when ``stoppable``, until a stop is
+        requested. Other errors propagate at once."""
         failures = 0
         while True:
             try:
                 result = op(*args)
             except TRANSIENT_ERRORS as exc:
                 failures += 1
+                if stoppable and self._should_stop():
+                    raise
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 and failures >= MIN_DB_TRIES:
                     log.error(
