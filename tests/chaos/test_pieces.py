@@ -6,18 +6,21 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from pydantic import SecretStr
 
+from tdxq.actions.config import parse_config
 from tdxq.actions.rate_limits import user_scope_for
 from tdxq.actions.shared_budget import PostgresRateBudget
 from tdxq.commands.budget_setup import BudgetSettings, SharedBudgetTarget
+from tdxq.commands.runtime import open_runtime
 from tdxq.commands.ticket_locks import lock_class, try_lock_tickets, unlock_tickets
 from tdxq.commands.wakeups import wakeups
 from tdxq.commands.work_queue import Batch, WorkQueue
-from tdxq.eventlog import RecordedEvent, to_new_event
+from tdxq.eventlog import DatabaseSettings, RecordedEvent, to_new_event
 from tdxq.eventlog.events import (
     ActionFailed,
     ActionStarted,
@@ -26,8 +29,10 @@ from tdxq.eventlog.events import (
     TicketSeen,
 )
 from tdxq.tdx import TdxSettings
+from tdxq.tdx.sandbox import SANDBOX_BEID, SANDBOX_WEB_SERVICES_KEY
 
 from ..conftest import Schema
+from ..e2e.world import make_app, seed_config_text
 from .checks import duplicate_effects
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -259,3 +264,29 @@ def test_duplicate_effects_tell_feed_posts_apart_by_marker() -> None:
     applied, duplicates = duplicate_effects([*writes, post("b" * 20), link])
     assert applied == 5
     assert len(duplicates) == 2
+
+
+# -- the runtime's client and the shared budget ----------------------------------------------------
+
+
+def test_the_runtime_client_counts_against_the_shared_budget_when_asked(
+    schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tickets=2)
+    config = parse_config(seed_config_text(app), Path("t.toml"), environ={})
+    monkeypatch.chdir(Path(__file__).parent)  # no stray .env
+    for name in ("TDX_USERNAME", "TDX_PASSWORD", "TDX_API_TOKEN", "TDXQ_SHARED_BUDGET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TDX_BEID", SANDBOX_BEID)
+    monkeypatch.setenv("TDX_WEB_SERVICES_KEY", SANDBOX_WEB_SERVICES_KEY)
+    database = DatabaseSettings(database_url=schema.dsn, TDXQ_SCHEMA=schema.name)
+
+    with open_runtime(config, settings=database) as runtime:
+        assert runtime.budget is None, "one-off commands keep their own budget by default"
+    with open_runtime(config, settings=database, shared_budget=True) as runtime:
+        assert isinstance(runtime.budget, PostgresRateBudget)
+        assert runtime.client.budget is runtime.budget
+        assert runtime.budget.schema == schema.name
+    monkeypatch.setenv("TDXQ_SHARED_BUDGET", "0")
+    with open_runtime(config, settings=database, shared_budget=True) as runtime:
+        assert runtime.budget is None, "TDXQ_SHARED_BUDGET=0 wins over the command's default"
