@@ -130,16 +130,23 @@ def worker(
         None, "--config", envvar="TDXQ_CONFIG", help="Pipeline configuration (default ./tdxq.toml)."
     ),
     threads: int | None = typer.Option(
-        None, "--threads", min=1, max=64, help="Worker threads [env TDXQ_WORKER_THREADS; 2]."
+        None,
+        "--threads",
+        min=1,
+        max=64,
+        help="Worker threads (env TDXQ_WORKER_THREADS, default 2).",
     ),
     poll_interval: float | None = typer.Option(
         None,
         "--poll-interval",
         min=0.05,
-        help="Longest wait without reading the log [env TDXQ_POLL_INTERVAL_S; 5].",
+        help="Longest wait without reading the log (env TDXQ_POLL_INTERVAL_S, default 5).",
     ),
     lease: float | None = typer.Option(
-        None, "--lease", min=0.1, help="Seconds an action is leased [env TDXQ_LEASE_S; 600]."
+        None,
+        "--lease",
+        min=0.1,
+        help="Seconds an action is leased (env TDXQ_LEASE_S, default 600).",
     ),
     log_file: Path | None = typer.Option(None, "--log", help="Also write the log to FILE."),
     log_level: str | None = typer.Option(

@@ -199,6 +199,7 @@ class ChaosWorld:
                 "TDXQ_BUDGET_WINDOW_SCALE": str(settings.rate_window_scale),
                 "TDXQ_BUDGET_MARGIN_S": str(settings.budget_margin_s),
                 "PYTHONUNBUFFERED": "1",
+                "TDXQ_LOG_LEVEL": "INFO",
             }
         )
         env.update(settings.extra_env)
