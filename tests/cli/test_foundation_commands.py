@@ -89,3 +89,18 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("migrate", "doctor", "events"):
         assert command in result.stdout
+
+
+def test_the_seeds_command_keeps_its_flags() -> None:
+    script = Path(sys.executable).parent / "ticket-queue-daemon"
+    result = subprocess.run(
+        [str(script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    for flag in ("--report-id", "--daemon", "--interval", "--dry-run", "--log", "--log-level"):
+        assert flag in result.stdout
+    assert "DAEMON_REPORT_ID" in result.stdout
