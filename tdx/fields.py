@@ -8,7 +8,7 @@ irregular ones carry an explicit alias.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
@@ -40,6 +40,10 @@ def _none_if_blank(value: Any) -> Any:
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
+def _empty_if_none(value: Any) -> Any:
+    return [] if value is None else value
+
+
 def _serialize_date(value: datetime | None) -> str | None:
     return None if value is None else format_tdx_datetime(value)
 
@@ -56,6 +60,11 @@ TdxUid = Annotated[str | None, BeforeValidator(_none_if_empty_guid)]
 
 OptionalInt = Annotated[int | None, BeforeValidator(_none_if_blank)]
 """An int that TDX may send as a string, as "" or as null."""
+
+_Item = TypeVar("_Item")
+
+TdxList = Annotated[list[_Item], BeforeValidator(_empty_if_none)]
+"""A list that TDX may send as null (→ []); give it ``Field(default_factory=list)``."""
 
 
 class TdxModel(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .fields import OptionalInt, TdxDateTime, TdxModel, TdxUid
+from .fields import OptionalInt, TdxDateTime, TdxList, TdxModel, TdxUid
 from .models_common import CustomAttribute
 
 
@@ -56,13 +56,8 @@ class Asset(TdxModel):
     external_id: str | None = None
     external_source_id: OptionalInt = None
     external_source_name: str | None = None
-    attributes: list[CustomAttribute] = Field(default_factory=list)
+    attributes: TdxList[CustomAttribute] = Field(default_factory=list)
     uri: str | None = None
-
-    @field_validator("attributes", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
 
 
 class ConfigurationItem(TdxModel):
@@ -105,13 +100,8 @@ class ConfigurationItem(TdxModel):
     external_id: str | None = None
     external_source_id: OptionalInt = None
     external_source_name: str | None = None
-    attributes: list[CustomAttribute] = Field(default_factory=list)
+    attributes: TdxList[CustomAttribute] = Field(default_factory=list)
     uri: str | None = None
-
-    @field_validator("attributes", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
 
 
 class CmdbRelationship(TdxModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .fields import OptionalInt, TdxDateTime, TdxModel, TdxRequestModel, TdxUid
+from .fields import OptionalInt, TdxDateTime, TdxList, TdxModel, TdxRequestModel, TdxUid
 
 
 class FeedReply(TdxModel):
@@ -54,16 +54,11 @@ class FeedItem(TdxModel):
     is_private: bool | None = None
     is_communication: bool | None = None
     is_parent: bool | None = None
-    replies: list[FeedReply] = Field(default_factory=list)
+    replies: TdxList[FeedReply] = Field(default_factory=list)
     replies_count: OptionalInt = None
     likes_count: OptionalInt = None
     has_attachment: bool | None = None
     uri: str | None = None
-
-    @field_validator("replies", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
 
 
 class TicketFeedEntry(TdxRequestModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .fields import OptionalInt, TdxDateTime, TdxModel, TdxUid
+from .fields import OptionalInt, TdxDateTime, TdxList, TdxModel, TdxUid
 from .models_common import CustomAttribute
 
 
@@ -41,10 +41,5 @@ class Person(TdxModel):
     end_date: TdxDateTime = None
     type_id: OptionalInt = None
     authentication_user_name: str | None = None
-    group_ids: list[int] = Field(default_factory=list)
-    attributes: list[CustomAttribute] = Field(default_factory=list)
-
-    @field_validator("attributes", "group_ids", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
+    group_ids: TdxList[int] = Field(default_factory=list)
+    attributes: TdxList[CustomAttribute] = Field(default_factory=list)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .fields import OptionalInt, TdxDateTime, TdxModel, TdxUid
+from .fields import OptionalInt, TdxDateTime, TdxList, TdxModel, TdxUid
 
 
 class DisplayedColumn(TdxModel):
@@ -42,11 +42,11 @@ class Report(TdxModel):
     name: str | None = None
     description: str | None = None
     max_results: OptionalInt = None
-    displayed_columns: list[DisplayedColumn] = Field(default_factory=list)
-    sort_order: list[ReportSortColumn] = Field(default_factory=list)
+    displayed_columns: TdxList[DisplayedColumn] = Field(default_factory=list)
+    sort_order: TdxList[ReportSortColumn] = Field(default_factory=list)
     chart_type: str | None = None
-    chart_settings: list[dict[str, Any]] = Field(default_factory=list)
-    data_rows: list[dict[str, Any]] = Field(default_factory=list)
+    chart_settings: TdxList[dict[str, Any]] = Field(default_factory=list)
+    data_rows: TdxList[dict[str, Any]] = Field(default_factory=list)
     created_uid: TdxUid = None
     created_full_name: str | None = None
     created_date: TdxDateTime = None
@@ -58,10 +58,3 @@ class Report(TdxModel):
     report_source_id: OptionalInt = None
     report_source_name: str | None = None
     uri: str | None = None
-
-    @field_validator(
-        "displayed_columns", "sort_order", "chart_settings", "data_rows", mode="before"
-    )
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .fields import OptionalInt, TdxDateTime, TdxModel, TdxRequestModel, TdxUid
+from .fields import OptionalInt, TdxDateTime, TdxList, TdxModel, TdxRequestModel, TdxUid
 from .models_common import CustomAttribute, ResourceItem
 
 
@@ -76,13 +76,8 @@ class Ticket(TdxModel):
     service_id: OptionalInt = None
     service_name: str | None = None
     is_converted_to_task: bool | None = None
-    attributes: list[CustomAttribute] = Field(default_factory=list)
-    notify: list[ResourceItem] = Field(default_factory=list)
-
-    @field_validator("attributes", "notify", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
+    attributes: TdxList[CustomAttribute] = Field(default_factory=list)
+    notify: TdxList[ResourceItem] = Field(default_factory=list)
 
 
 class TicketStatus(TdxModel):
