@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from . import render
 from .calls import Call
+from .ci_links import link_ci
 from .errors import ApiError
 from .tenant import Asset, ConfigurationItem
-from .wire import Response, empty_response, json_response
+from .wire import Response, json_response
 
 
 def _asset(call: Call) -> Asset:
@@ -187,17 +188,7 @@ def _link_ticket(call: Call, ci_id: int, kind: str, item_id: int) -> Response:
     ticket = call.store.tickets_by_id.get(call.int_param("ticket_id"))
     if ticket is None:
         raise ApiError(404, f"Ticket {call.params['ticket_id']} was not found.")
-    changed = call.store.link_ci(ticket, ci_id)
-    if changed:
-        call.store.touched(ticket, call.now, call.actor_uid())
-    effect = {
-        "kind": kind,
-        "ticket_id": ticket.id,
-        "item_id": item_id,
-        "ci_id": ci_id,
-        "changed": changed,
-    }
-    return empty_response(200, effect=effect)
+    return link_ci(call, ticket, ci_id, kind, item_id)
 
 
 def add_ci_ticket(call: Call) -> Response:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from . import render
 from .binding import Body, query_int
 from .calls import Call
+from .ci_links import link_ci, unlink_ci
 from .errors import ApiError
 from .patch import apply_ticket_patch
 from .tenant import FeedEntry, Ticket
-from .wire import Response, empty_response, json_response
+from .wire import Response, json_response
 
 DEFAULT_SEARCH_MAX = 300
 COMPLETED_CLASSES = (3, 4)
@@ -131,56 +132,28 @@ def _existing_ci(call: Call, ci_id: int) -> int:
     return ci_id
 
 
-def _link(call: Call, ticket: Ticket, ci_id: int, kind: str, item_id: int) -> Response:
-    changed = call.store.link_ci(ticket, ci_id)
-    if changed:
-        call.store.touched(ticket, call.now, call.actor_uid())
-    effect = {
-        "kind": kind,
-        "ticket_id": ticket.id,
-        "item_id": item_id,
-        "ci_id": ci_id,
-        "changed": changed,
-    }
-    return empty_response(200, effect=effect)
-
-
-def _unlink(call: Call, ticket: Ticket, ci_id: int, kind: str, item_id: int) -> Response:
-    changed = call.store.unlink_ci(ticket, ci_id)
-    if changed:
-        call.store.touched(ticket, call.now, call.actor_uid())
-    effect = {
-        "kind": kind,
-        "ticket_id": ticket.id,
-        "item_id": item_id,
-        "ci_id": ci_id,
-        "changed": changed,
-    }
-    return empty_response(200, effect=effect)
-
-
 def add_ticket_asset(call: Call) -> Response:
     ticket = _ticket(call)
     asset_id = call.int_param("asset_id")
-    return _link(call, ticket, _asset_ci(call, asset_id), "link_asset", asset_id)
+    return link_ci(call, ticket, _asset_ci(call, asset_id), "link_asset", asset_id)
 
 
 def remove_ticket_asset(call: Call) -> Response:
     ticket = _ticket(call)
     asset_id = call.int_param("asset_id")
-    return _unlink(call, ticket, _asset_ci(call, asset_id), "unlink_asset", asset_id)
+    return unlink_ci(call, ticket, _asset_ci(call, asset_id), "unlink_asset", asset_id)
 
 
 def add_ticket_ci(call: Call) -> Response:
     ticket = _ticket(call)
     ci_id = _existing_ci(call, call.int_param("ci_id"))
-    return _link(call, ticket, ci_id, "link_ci", ci_id)
+    return link_ci(call, ticket, ci_id, "link_ci", ci_id)
 
 
 def remove_ticket_ci(call: Call) -> Response:
     ticket = _ticket(call)
     ci_id = _existing_ci(call, call.int_param("ci_id"))
-    return _unlink(call, ticket, ci_id, "unlink_ci", ci_id)
+    return unlink_ci(call, ticket, ci_id, "unlink_ci", ci_id)
 
 
 def search_tickets(call: Call) -> Response:
