@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,24 +18,10 @@ from tdxq.actions.protocol import (
     Skipped,
 )
 from tdxq.tdx.sandbox.faults import FaultConfig
-from tdxq.tdx.sandbox.generate import generate_tenant
-from tdxq.tdx.sandbox.tenant import Tenant
 
-from .tdx_env import TdxEnv, make_env
+from .tdx_env import TdxEnv
 
 KEY = "ticket:9291804|comment:abc:v1|1"
-
-
-@pytest.fixture(scope="module")
-def tenant() -> Tenant:
-    return generate_tenant(1, tickets=20)
-
-
-@pytest.fixture
-def env(tenant: Tenant) -> Iterator[TdxEnv]:
-    env = make_env(tenant)
-    yield env
-    env.client.close()
 
 
 def ticket_id(env: TdxEnv) -> int:

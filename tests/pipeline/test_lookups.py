@@ -20,15 +20,9 @@ from tdxq.actions.lookups import (
     TdxLabsByMemberLookup,
 )
 from tdxq.tdx.models import Asset
-from tdxq.tdx.sandbox.generate import generate_tenant
 from tdxq.tdx.sandbox.tenant import Tenant
 
 from .tdx_env import TdxEnv, make_env
-
-
-@pytest.fixture(scope="module")
-def tenant() -> Tenant:
-    return generate_tenant(1, tickets=20)
 
 
 @pytest.fixture(scope="module")

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tdxq.tdx.models import AssetSearch
-from tdxq.tdx.sandbox.generate import generate_tenant
-from tdxq.tdx.sandbox.tenant import Tenant
 
-from .tdx_env import TdxEnv, make_env
-
-
-@pytest.fixture(scope="module")
-def tenant() -> Tenant:
-    return generate_tenant(1, tickets=20)
-
-
-@pytest.fixture
-def env(tenant: Tenant) -> Iterator[TdxEnv]:
-    env = make_env(tenant)
-    yield env
-    env.client.close()
+from .tdx_env import TdxEnv
 
 
 def calls(env: TdxEnv, fragment: str) -> int:
