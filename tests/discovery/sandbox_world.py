@@ -11,16 +11,10 @@ from tdxq.actions.builtin.add_asset import AddAsset, AddAssetOptions
 from tdxq.actions.builtin.add_lab import AddLab, AddLabOptions
 from tdxq.actions.builtin.find_active_tickets import FindActiveTickets, FindActiveTicketsOptions
 from tdxq.actions.identifiers import classify
-from tdxq.actions.lookups import (
-    LookupsConfig,
-    TdxAssetSearchLookup,
-    TdxLabsByComputerLookup,
-    TdxLabsByMemberLookup,
-)
 from tdxq.tdx.sandbox.generate import generate_tenant
 from tdxq.tdx.sandbox.tenant import Asset, FeedEntry, Person, Tenant, Ticket
 
-from ..pipeline.tdx_env import TdxEnv, make_env
+from ..pipeline.tdx_env import TdxEnv, make_env, tdx_lookups
 
 CSS_HEAVY = """<html><head><style><!--
 p.MsoNormal {margin:0in; font-size:11.0pt; font-family:"Calibri",sans-serif; panose-1:2 15 5 2;
@@ -131,14 +125,7 @@ class TenantBuilder:
     def world(self) -> World:
         s = self.tenant.settings
         statuses, forms = sorted(s.active_asset_status_ids), [s.computer_form_id]
-        lookups = LookupsConfig(
-            assets_by_identifier=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
-            assets_by_owner=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
-            labs_by_computer=TdxLabsByComputerLookup(lab_type_id=s.lab_ci_type_id),
-            labs_by_member=TdxLabsByMemberLookup(
-                lab_type_id=s.lab_ci_type_id, members_attribute_id=s.lab_members_attribute_id
-            ),
-        )
+        lookups = tdx_lookups(self.tenant)
         return World(
             tenant=self.tenant,
             env=make_env(self.tenant, lookups),

@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from tdxq.actions.context import TenantSettings, TicketContext
-from tdxq.actions.lookups import LookupRuntime, LookupsConfig
+from tdxq.actions.lookups import (
+    LookupRuntime,
+    LookupsConfig,
+    TdxAssetSearchLookup,
+    TdxLabsByComputerLookup,
+    TdxLabsByMemberLookup,
+)
 from tdxq.actions.protocol import PriorSummary
 from tdxq.actions.reads import TicketReads
 from tdxq.tdx import ClientOptions, TdxClient, UserPassword
@@ -71,6 +77,20 @@ def make_env(
     )
     runtime = LookupRuntime(lookups or LookupsConfig(), default_dsn or _no_database)
     return TdxEnv(app=app, client=client, tenant=tenant_settings, lookups=runtime)
+
+
+def tdx_lookups(tenant: Tenant) -> LookupsConfig:
+    """The four lookups answered by TDX's API, set up for the tenant's computers and labs."""
+    s = tenant.settings
+    statuses, forms = sorted(s.active_asset_status_ids), [s.computer_form_id]
+    return LookupsConfig(
+        assets_by_identifier=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
+        assets_by_owner=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
+        labs_by_computer=TdxLabsByComputerLookup(lab_type_id=s.lab_ci_type_id),
+        labs_by_member=TdxLabsByMemberLookup(
+            lab_type_id=s.lab_ci_type_id, members_attribute_id=s.lab_members_attribute_id
+        ),
+    )
 
 
 def _no_database() -> str:

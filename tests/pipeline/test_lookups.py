@@ -15,14 +15,11 @@ from tdxq.actions.lookups import (
     LookupFailed,
     LookupsConfig,
     SqlLookup,
-    TdxAssetSearchLookup,
-    TdxLabsByComputerLookup,
-    TdxLabsByMemberLookup,
 )
 from tdxq.tdx.models import Asset
 from tdxq.tdx.sandbox.tenant import Tenant
 
-from .tdx_env import TdxEnv, make_env
+from .tdx_env import TdxEnv, make_env, tdx_lookups
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +74,7 @@ def configs(tenant: Tenant, schema: str) -> tuple[LookupsConfig, LookupsConfig]:
         " ci_id as configuration_item_id, owner_uid as owning_customer_id"
     )
     filters = f"status_id = any(array{statuses}) and form_id = any(array{forms})"
-    tdx = LookupsConfig(
-        assets_by_identifier=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
-        assets_by_owner=TdxAssetSearchLookup(status_ids=statuses, form_ids=forms),
-        labs_by_computer=TdxLabsByComputerLookup(lab_type_id=s.lab_ci_type_id),
-        labs_by_member=TdxLabsByMemberLookup(
-            lab_type_id=s.lab_ci_type_id, members_attribute_id=s.lab_members_attribute_id
-        ),
-    )
+    tdx = tdx_lookups(tenant)
     sql_lookups = LookupsConfig(
         assets_by_identifier=SqlLookup(
             kind="sql",
