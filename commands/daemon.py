@@ -252,7 +252,6 @@ class Daemon:
         last_read = time.monotonic()
         last_sweep = time.monotonic()
         last_projection = 0.0
-        unprojected = True
         failures = 0
         read_now = True
         while not self.stopping():
@@ -270,20 +269,18 @@ class Daemon:
                     log.info("reading the event log again after %d failure(s)", failures)
                     failures = 0
                 last_read = time.monotonic()
-                unprojected = unprojected or seen > 0
                 if seen >= READ_BATCH:
                     continue  # more to read
             sweep_due = time.monotonic() - last_sweep >= options.sweep_interval_s
             if sweep_due and self._until_done("sweep", self._sweep, tries=1) is not None:
                 last_sweep = time.monotonic()
+            # Outcomes do not wake the reader, so the projections catch up on a clock.
             if (
                 options.projections_interval_s is not None
-                and unprojected
                 and time.monotonic() - last_projection >= options.projections_interval_s
             ):
                 self._catch_up_projections()
                 last_projection = time.monotonic()
-                unprojected = False
             self._check_threads()
             reason = subscription.wait(timeout=STOP_CHECK_S)
             read_now = reason in (WakeReason.NOTIFIED, WakeReason.RECONNECTED)

@@ -70,7 +70,8 @@ class ChaosSettings:
     read_timeout_s: float = 2.0
     retry_base_s: float = 1.0
     retry_max_s: float = 4.0
-    settle_timeout_s: float = 120.0
+    settle_timeout_s: float | None = None
+    """How long to wait for every ticket to settle (default: 2 min, more for big reports)."""
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def but(self, **changes: Any) -> ChaosSettings:
@@ -324,7 +325,8 @@ class ChaosWorld:
         return count
 
     def wait_settled(self, timeout: float | None = None) -> bool:
-        deadline = time.monotonic() + (timeout or self.settings.settle_timeout_s)
+        default = self.settings.settle_timeout_s or max(120.0, 0.6 * self.settings.tickets)
+        deadline = time.monotonic() + (timeout or default)
         while time.monotonic() < deadline:
             if self.unsettled() == 0:
                 return True

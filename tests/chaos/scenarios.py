@@ -362,6 +362,8 @@ def rate_limits(
         rate_limit=True,
         rate_window_scale=scale,
         budget_margin_s=0.1,
+        # ~2.4 ticket searches per ticket at 30 per (60 s x scale) window, and room to spare.
+        settle_timeout_s=120.0 + 1.5 * tickets * 2.4 / 30 * 60 * scale,
     )
     with open_world(dsn, schema, settings, workdir) as world:
         started = time.monotonic()

@@ -43,10 +43,12 @@ def test_eight_concurrent_workers_on_one_report(schema: Schema, tmp_path: Path) 
 
 
 def test_tdx_faults_5xx_timeouts_and_effect_then_fail(schema: Schema, tmp_path: Path) -> None:
-    result = scenarios.faults(schema.dsn, schema.name, tmp_path, tickets=60, workers=3)
+    result = scenarios.faults(schema.dsn, schema.name, tmp_path, tickets=100, workers=3)
     assert_clean(result)
     assert result.notes["5xx"] > 0
-    assert result.notes["effect-then-fail"] > 0, "the fault seed must hit a write"
+    # ~230 writes at 2 % + 2 %: some write took effect while its answer was lost (a 500 after
+    # the effect, or an answer after the client gave up); the chance of none is ~1e-4.
+    assert result.notes["effect-then-fail"] + result.notes["slow writes"] > 0
     assert result.checks.reconciled > 0, "effects of failed answers were found, not redone"
 
 

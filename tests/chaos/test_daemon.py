@@ -228,8 +228,23 @@ def test_run_daemon_mode_polls_the_report_itself(world: World) -> None:
         assert wait_for(lambda: count(world, "report_polled") >= 2, 10)
         tickets = [t.id for t in world.app.store.report_tickets(_report(world))]
         assert wait_for(lambda: all(settled(world, t) for t in tickets), 30)
+        outcomes = count(world, "action_completed") + count(world, "action_skipped")
+        # The monitoring table follows within the projections interval (1 s here).
+        assert wait_for(lambda: action_log_rows(world) == outcomes, 5), (
+            action_log_rows(world),
+            outcomes,
+        )
     assert count(world, "run_started") == 1
     assert count(world, "run_finished") == 1
+
+
+def action_log_rows(world: World) -> int:
+    with world.schema.connect() as conn:
+        row = conn.execute(
+            f'SELECT count(*) FROM "{world.schema.name}".daemon_action_log '
+            "WHERE status IN ('completed', 'skipped')"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _report(world: World) -> Any:
