@@ -25,6 +25,7 @@ from tdxq.tdx.sandbox.routes import ROUTES
 
 from .checks import Checks
 from .harness import REPORT, ChaosSettings, ChaosWorld, migrate_schema, open_world
+from .waiting import wait_for
 
 LISTENER_APP = "tdxq-listener"
 
@@ -244,7 +245,7 @@ def pg_restart(
             world.start_workers()
             world.ingest()
             total = len(world.report_tickets())
-            _wait_until(lambda: world.unsettled() <= total * 0.7, 60.0)
+            wait_for(lambda: world.unsettled() <= total * 0.7, 60.0, interval=0.1)
             left_before = world.unsettled()
             stopped_at = time.monotonic()
             own.stop()
@@ -281,13 +282,13 @@ def listen_terminated(
     with open_world(dsn, schema, settings, workdir) as world:
         started = time.monotonic()
         world.start_workers()
-        _wait_until(lambda: _listeners(world) >= workers, 60.0)
+        wait_for(lambda: _listeners(world) >= workers, 60.0, interval=0.1)
         parsed = world.fetch()
         half = len(parsed.rows) // 2
         first = type(parsed)(parsed.report_id, parsed.columns, parsed.rows[:half])
         world.ingest(first)
         later = {row.ticket_id for row in parsed.rows[half:]}
-        _wait_until(lambda: world.unsettled() <= len(later), 90.0)
+        wait_for(lambda: world.unsettled() <= len(later), 90.0, interval=0.1)
         terminated = _terminate_listeners(world)
         world.ingest(parsed)
         latency = _first_start_latency(world, later, timeout=poll_interval_s + 10)
@@ -368,7 +369,7 @@ def rate_limits(
     with open_world(dsn, schema, settings, workdir) as world:
         started = time.monotonic()
         world.start_workers()
-        _wait_until(lambda: _listeners(world) >= workers, 60.0)
+        wait_for(lambda: _listeners(world) >= workers, 60.0, interval=0.1)
         world.ingest()
         since = time.time()
         settled = world.wait_settled()
@@ -415,15 +416,6 @@ def budget_figures(
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _events(schema: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -15,13 +15,12 @@ import pytest
 
 from tdxq.actions.decide import decide
 from tdxq.commands.daemon import Daemon, DaemonOptions, DaemonResult, DaemonServices
-from tdxq.commands.ingest import fetch_report, ingest_report
+from tdxq.commands.ingest import fetch_report
 from tdxq.commands.process import pipeline_steps
 from tdxq.eventlog import (
     EventStore,
     StreamAppend,
     StreamState,
-    process_metadata,
     to_new_event,
     utc_now,
 )
@@ -32,8 +31,9 @@ from tdxq.tdx.sandbox import FaultConfig, generate_tenant
 
 from ..conftest import Schema
 from ..e2e.world import World, make_app, seed_config_text
+from .harness import REPORT
+from .waiting import wait_for
 
-REPORT = 2000
 QUIET_POLL_S = 30.0
 """Far longer than any wait below: whatever happens in time happened because of a wake-up."""
 
@@ -89,28 +89,6 @@ def running(
             assert results and results[0].clean
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
-def ingest(world: World) -> list[int]:
-    with world.runtime() as runtime:
-        parsed = fetch_report(runtime.client, REPORT, ["ModifiedDate"])
-        ingest_report(
-            runtime.store,
-            parsed,
-            run_id=None,
-            metadata=process_metadata(actor="test"),
-            started=time.monotonic(),
-        )
-    return parsed.ticket_ids
-
-
 def count(world: World, event_type: str, stream: str | None = None) -> int:
     store = world.store()
     try:
@@ -143,7 +121,7 @@ def append(store: EventStore, ticket_id: int, event: Any) -> None:
 def test_a_commit_wakes_the_daemon_long_before_its_poll_interval(world: World) -> None:
     with running(world):
         before = time.monotonic()
-        tickets = ingest(world)
+        tickets = world.ingest(REPORT)
         assert wait_for(lambda: count(world, "action_started") > 0, 5)
         first_start = time.monotonic() - before
         assert wait_for(lambda: all(settled(world, t) for t in tickets), 30)
@@ -154,7 +132,7 @@ def test_retry_requested_reruns_a_failed_action_at_once(world: World) -> None:
     world.config_text = world.config_text.replace("max_attempts = 5", "max_attempts = 1")
     world.app.set_faults(FaultConfig(error_rate=1.0, applies_to="writes"))
     with running(world):
-        tickets = ingest(world)
+        tickets = world.ingest(REPORT)
         assert wait_for(lambda: count(world, "action_failed") > 0, 10)
         time.sleep(1.0)  # let the first pass finish failing what it fails
         failed_ticket = next(
@@ -174,7 +152,7 @@ def test_a_waiting_retry_runs_at_its_time_without_any_new_event(world: World) ->
     world.config_text = world.config_text.replace("max_attempts = 5", "max_attempts = 3")
     world.app.set_faults(FaultConfig(error_rate=1.0, applies_to="writes"))
     with running(world):
-        tickets = ingest(world)
+        tickets = world.ingest(REPORT)
         assert wait_for(lambda: count(world, "action_failed") > 0, 10)
         world.app.set_faults(FaultConfig())
         # Retries are due ~1 s after each failure (base delay 1 s, max 2 s): timers, not polls.
@@ -254,7 +232,7 @@ def _report(world: World) -> Any:
 def test_keyboard_interrupt_finishes_running_actions_and_is_not_swallowed(world: World) -> None:
     """Without a StopFlag (a library caller), Ctrl-C raises KeyboardInterrupt in the main
     thread: the daemon lets the running actions record their outcomes, then re-raises."""
-    tickets = ingest(world)
+    tickets = world.ingest(REPORT)
     world.app.set_faults(FaultConfig(slow_rate=1.0, slow_seconds=0.3, applies_to="writes"))
     options = DaemonOptions(threads=2, poll_interval_s=QUIET_POLL_S, shutdown_grace_s=10)
 

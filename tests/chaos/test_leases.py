@@ -17,7 +17,6 @@ import pytest
 
 from tdxq.actions.decide import decide
 from tdxq.actions.decision import DueKind
-from tdxq.commands.ingest import fetch_report, ingest_report
 from tdxq.commands.process import (
     OutcomeNotRecorded,
     Processor,
@@ -34,8 +33,7 @@ from tdxq.tdx.sandbox import FaultConfig, SandboxApp, SandboxConfig, generate_te
 from ..conftest import Schema
 from ..e2e.world import World, seed_config_text
 from .checks import duplicate_effects, write_key
-
-REPORT = 2000
+from .harness import REPORT
 
 
 class CuttingSandbox(SandboxApp):
@@ -89,19 +87,6 @@ def processor(
                 store.connection.close()
 
 
-def ingest(world: World) -> list[int]:
-    with world.runtime() as runtime:
-        parsed = fetch_report(runtime.client, REPORT, ["ModifiedDate"])
-        ingest_report(
-            runtime.store,
-            parsed,
-            run_id=None,
-            metadata=process_metadata(actor="test"),
-            started=time.monotonic(),
-        )
-    return parsed.ticket_ids
-
-
 def state_of(world: World, ticket_id: int) -> TicketState:
     store = world.store()
     try:
@@ -126,7 +111,7 @@ def terminate(world: World, pid: int) -> None:
 def test_a_long_action_renews_its_lease_and_is_never_in_doubt(world: World) -> None:
     """Writes take 1.2 s, the lease is 0.6 s: without renewals every write would be in doubt
     (and taken over) before it ended."""
-    tickets = ingest(world)
+    tickets = world.ingest(REPORT)
     world.app.set_faults(FaultConfig(slow_rate=1.0, slow_seconds=1.2, applies_to="writes"))
     ticket = tickets[0]
     steps = pipeline_steps(world.config.pipeline_for(REPORT))
@@ -169,7 +154,7 @@ def test_a_long_action_renews_its_lease_and_is_never_in_doubt(world: World) -> N
 
 
 def test_an_outcome_is_appended_once_postgres_is_back(world: World) -> None:
-    tickets = ingest(world)
+    tickets = world.ingest(REPORT)
     refusals = 3
     tries: list[int] = []
 
@@ -195,7 +180,7 @@ def test_an_outcome_is_appended_once_postgres_is_back(world: World) -> None:
 
 
 def test_past_the_lease_the_outcome_is_left_to_reconciliation(world: World) -> None:
-    tickets = ingest(world)
+    tickets = world.ingest(REPORT)
 
     def unreachable() -> EventStore:
         raise psycopg.OperationalError("connection refused (the test)")

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,11 @@ from tdxq.tdx.sandbox import FaultConfig
 
 from ..conftest import Schema
 from .harness import REPORT, WORKER_COMMAND, ChaosSettings, ChaosWorld, WorkerProcess, open_world
+from .waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 OUTCOMES = ("action_completed", "action_failed", "action_skipped")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def event_counts(world: ChaosWorld) -> Counter[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,10 +12,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from tdxq.actions.config import Config, parse_config
+from tdxq.commands.ingest import fetch_report, ingest_report
 from tdxq.commands.run import RunReport, run_report
 from tdxq.commands.runtime import Runtime, open_runtime
 from tdxq.commands.sandbox_config import sandbox_config_text
-from tdxq.eventlog import DatabaseSettings, EventStore
+from tdxq.eventlog import DatabaseSettings, EventStore, process_metadata
 from tdxq.tdx import AdminKey, TdxClient
 from tdxq.tdx.sandbox import (
     SANDBOX_BEID,
@@ -65,6 +67,19 @@ class World:
             report = run_report(runtime, report_id, **kwargs)
         self.reports_run.append(report)
         return report
+
+    def ingest(self, report_id: int) -> list[int]:
+        """Poll the report once and append what it shows, without acting; the ticket ids."""
+        with self.runtime() as runtime:
+            parsed = fetch_report(runtime.client, report_id, ["ModifiedDate"])
+            ingest_report(
+                runtime.store,
+                parsed,
+                run_id=None,
+                metadata=process_metadata(actor="test"),
+                started=time.monotonic(),
+            )
+        return parsed.ticket_ids
 
     def store(self) -> EventStore:
         return EventStore(self.schema.connect(), self.schema.name)

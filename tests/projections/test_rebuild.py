@@ -69,6 +69,7 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
     populate(store, range(1, 41))
     catch_up(store.connection, PROJECTOR, store.schema)
     stop = threading.Event()
+    appended = threading.Event()
     errors: list[BaseException] = []
 
     def appender() -> None:
@@ -79,6 +80,7 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
                     if stop.is_set():
                         return
                     populate(writer, range(ticket, ticket + 3))
+                    appended.set()
                     time.sleep(0.01)
         except BaseException as exc:
             errors.append(exc)
@@ -95,6 +97,14 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
     for thread in threads:
         thread.start()
     progress: list[tuple[int, int]] = []
+
+    def on_progress(position: int, head: int) -> None:
+        # On a busy machine the build could finish before the appender's first commit; hold
+        # the first batch until appends are under way so the test always covers them.
+        if not progress:
+            appended.wait(30)
+        progress.append((position, head))
+
     try:
         with schema.connect() as conn:
             result = rebuild(
@@ -102,7 +112,7 @@ def test_rebuild_while_appends_continue_equals_a_fold_from_zero(
                 PROJECTOR,
                 schema.name,
                 batch_size=7,
-                on_progress=lambda pos, head: progress.append((pos, head)),
+                on_progress=on_progress,
             )
     finally:
         stop.set()
