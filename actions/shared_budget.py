@@ -9,6 +9,8 @@ inside TDX's windows together.
   seconds until it resets. The row lock that serializes reservations lasts that one statement.
 - ``observe`` corrects the row from TDX's ``X-RateLimit-*`` headers: TDX's limit, its reset
   time, and at least as many calls used as TDX counted (other clients on the same IP count too).
+  The reset header has whole seconds, so the answer's own arrival also bounds the window's end
+  (answered at t: over by t + the window's length); the earlier of the two is kept.
 - ``release`` changes nothing: a call that got no answer may still have reached TDX and been
   counted there, so its unit stays spent.
 - While Postgres is unreachable the budget grants nothing (it cannot know what the others used)
@@ -61,6 +63,8 @@ granted AS (
                             THEN EXCLUDED.window_end ELSE w.window_end END,
         used         = CASE WHEN EXCLUDED.updated_at >= w.window_end + %(margin)s * interval '1s'
                             THEN 1 ELSE w.used + 1 END,
+        end_observed = CASE WHEN EXCLUDED.updated_at >= w.window_end + %(margin)s * interval '1s'
+                            THEN false ELSE w.end_observed END,
         limit_count  = CASE WHEN w.learned THEN w.limit_count ELSE EXCLUDED.limit_count END,
         updated_at   = EXCLUDED.updated_at
     WHERE EXCLUDED.updated_at >= w.window_end + %(margin)s * interval '1s'
@@ -81,20 +85,34 @@ SELECT false, extract(epoch FROM w.window_end + %(margin)s * interval '1s' - clo
 # plus the margin nothing is granted: a call sent then may open TDX's next window unseen.
 
 _OBSERVE: LiteralString = """
-UPDATE {table} SET
-    learned     = true,
-    unlimited   = false,
-    limit_count = coalesce(%(limit)s, limit_count),
-    window_end  = CASE WHEN %(reset)s > window_start THEN %(reset)s ELSE window_end END,
-    used        = CASE WHEN %(reset)s > window_start
-                       THEN greatest(used, coalesce(%(limit)s, limit_count) - %(remaining)s)
-                       ELSE used END,
-    updated_at  = coalesce(%(now)s::timestamptz, clock_timestamp())
-WHERE scope_key = %(scope)s AND endpoint = %(endpoint)s
+WITH answer AS (
+    SELECT coalesce(%(now)s::timestamptz, clock_timestamp()) AS now,
+           %(reset)s::timestamptz AS reset,
+           %(window)s * interval '1 second' AS length
+)
+UPDATE {table} AS w SET
+    learned      = true,
+    unlimited    = false,
+    limit_count  = coalesce(%(limit)s, w.limit_count),
+    window_end   = CASE
+        WHEN a.reset <= w.window_start + least(a.length, interval '1 second') THEN w.window_end
+        WHEN w.end_observed THEN least(w.window_end, a.reset, a.now + a.length)
+        ELSE least(a.reset, a.now + a.length) END,
+    end_observed = w.end_observed
+                   OR a.reset > w.window_start + least(a.length, interval '1 second'),
+    used         = CASE
+        WHEN a.reset <= w.window_start + least(a.length, interval '1 second') THEN w.used
+        ELSE greatest(w.used, coalesce(%(limit)s, w.limit_count) - %(remaining)s) END,
+    updated_at   = a.now
+FROM answer AS a
+WHERE w.scope_key = %(scope)s AND w.endpoint = %(endpoint)s
 """
-# A reset later than the window's start describes the current window (TDX opened it at our
-# first call, a little after we did): adopt TDX's end and count. An earlier reset is a late
-# answer from a finished window and says nothing about this one.
+# Which window an answer describes: TDX opened the current one at our first call, a little
+# after we did, so its reset is at least a window's length after window_start. An answer from
+# the window before can say at most about a second past window_start (the old window had ended
+# by our upper bound, and the header rounds up by less than a second), and is ignored.
+# For the current window, window_end becomes the earliest of TDX's reset and every "answered at
+# t, so over by t + length" bound; before the first answer it holds only our own estimate.
 
 _OBSERVE_HEADERLESS: LiteralString = """
 UPDATE {table} SET unlimited = true, updated_at = coalesce(%(now)s::timestamptz, clock_timestamp())
@@ -211,6 +229,7 @@ class PostgresRateBudget:
             limit=window.limit,
             remaining=window.remaining,
             reset=datetime.fromtimestamp(window.reset_at, UTC),
+            window=limit.window_s,
         )
         self._run(self._observe, params, fetch=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -179,6 +180,53 @@ def test_a_late_answer_from_a_finished_window_is_ignored(
     clock.advance(11)
     assert budget.before_call(KEY) == 0.0  # opens the next window
     budget.observe(KEY, RateWindow(limit=5, remaining=0, reset_at=old_reset))
+    assert grants(budget) == 4
+
+
+def test_an_answer_bounds_the_window_end_below_the_rounded_up_reset(
+    make_budget: BudgetFactory, clock: FakeClock
+) -> None:
+    budget = make_budget(config(limits=small_limits(3, 10.0), margin_s=0.1), clock=clock)
+    assert budget.before_call(KEY) == 0.0
+    clock.advance(0.05)  # TDX opened its window on arrival, before it answered
+    answered = clock()
+    rounded_up = math.ceil(answered + 10.0) + 0.0
+    budget.observe(KEY, RateWindow(limit=3, remaining=2, reset_at=rounded_up))
+    assert budget.snapshot(KEY) == RateWindow(3, 2, answered + 10.0)
+
+    clock.advance(0.5)
+    budget.observe(KEY, RateWindow(limit=3, remaining=1, reset_at=rounded_up))
+    later = budget.snapshot(KEY)
+    assert later == RateWindow(3, 1, answered + 10.0), "a later answer: no later end"
+
+    assert grants(budget) == 1
+    assert budget.before_call(KEY) == pytest.approx(answered + 10.0 + 0.1 - clock())
+
+
+def test_the_reset_wins_when_it_is_earlier_than_the_answers_bound(
+    make_budget: BudgetFactory, clock: FakeClock
+) -> None:
+    budget = make_budget(config(limits=small_limits(3, 10.0), margin_s=0.1), clock=clock)
+    assert budget.before_call(KEY) == 0.0
+    # Another program on this IP opened TDX's window earlier; it ends in 4 s.
+    budget.observe(KEY, RateWindow(limit=3, remaining=1, reset_at=clock() + 4.0))
+    assert budget.snapshot(KEY) == RateWindow(3, 1, clock() + 4.0)
+
+
+def test_a_late_answer_within_a_second_of_the_next_window_is_ignored(
+    make_budget: BudgetFactory, clock: FakeClock
+) -> None:
+    budget = make_budget(config(limits=small_limits(5, 10.0), margin_s=0.1), clock=clock)
+    assert budget.before_call(KEY) == 0.0
+    budget.observe(KEY, RateWindow(limit=5, remaining=4, reset_at=math.ceil(clock() + 10.3)))
+    clock.advance(10.1)
+    assert budget.before_call(KEY) == 0.0, "the next window opens before the old header's reset"
+    opened = clock()
+    # An answer from the old window, slow to arrive: its reset is after the new window's start.
+    old_reset = math.ceil(opened - 10.1 + 10.3) + 0.0
+    assert opened < old_reset <= opened + 1.0
+    budget.observe(KEY, RateWindow(limit=5, remaining=0, reset_at=old_reset))
+    assert budget.snapshot(KEY) == RateWindow(5, 4, opened + 10.0)
     assert grants(budget) == 4
 
 
