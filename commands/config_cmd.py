@@ -32,7 +32,7 @@ def check(
 ) -> None:
     """Validate the configuration; list every pipeline's actions with their action ids.
 
-    Exit status: 0 valid, 1 invalid (every problem is listed, with its key path).
+    Exit status: 0 valid, 2 invalid (every problem is listed, with its key path).
     """
     try:
         loaded = load_config(config)

@@ -287,6 +287,7 @@ def process(
 daemon_app = typer.Typer(
     help="The seed's ticket-queue-daemon, run by tdxq (same flags; DAEMON_REPORT_ID honoured).",
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 daemon_app.command()(run)
 

@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tdxq.eventlog import EventStore, Migrator, connect
 
-from .pg import test_server, throwaway_database
+from .pg import describe_test_server, test_server, throwaway_database
 
 # Property tests explore new examples on developers' machines; in CI they replay a fixed
 # derivation so a submission's result does not depend on the draw. No deadline: a loaded
@@ -23,6 +23,10 @@ from .pg import test_server, throwaway_database
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_report_header() -> str:
+    return f"tdxq tests on Postgres: {describe_test_server()}"
 
 
 @pytest.fixture(scope="session")

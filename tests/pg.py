@@ -6,6 +6,7 @@ directory, else testcontainers when a Docker engine answers, else an error sayin
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 import uuid
@@ -17,10 +18,22 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tdxq.eventlog.database import redact_dsn
+
 HOW_TO = (
     "no Postgres for the tests: set TDXQ_TEST_DATABASE_URL=postgresql://user@host:port/postgres, "
     "or pip install 'tdxq[embedded]' (pgserver), or start a Docker engine for testcontainers"
 )
+
+
+def describe_test_server() -> str:
+    """Which Postgres the tests will use, for pytest's header (no password)."""
+    url = os.environ.get("TDXQ_TEST_DATABASE_URL")
+    if url:
+        return f"TDXQ_TEST_DATABASE_URL={redact_dsn(url)} (a throwaway database per run)"
+    if importlib.util.find_spec("pgserver") is not None:
+        return "an embedded server (pgserver) in a temporary directory"
+    return "testcontainers, if a Docker engine answers"
 
 
 @contextmanager
