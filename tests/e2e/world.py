@@ -71,7 +71,8 @@ class World:
     def ingest(self, report_id: int) -> list[int]:
         """Poll the report once and append what it shows, without acting; the ticket ids."""
         with self.runtime() as runtime:
-            parsed = fetch_report(runtime.client, report_id, ["ModifiedDate"])
+            volatile = runtime.config.reports[report_id].volatile_columns
+            parsed = fetch_report(runtime.client, report_id, volatile)
             ingest_report(
                 runtime.store,
                 parsed,
